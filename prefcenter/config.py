@@ -1,0 +1,112 @@
+"""Settings: defaults, then the environment, then what the caller passes; checked once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from .courier import DEFAULT_BASE_URL
+
+DAY = 24 * 60 * 60
+
+DEFAULTS: dict[str, Any] = {
+    "COURIER_API_KEY": None,  # None: demo mode, talking to the embedded emulator
+    "COURIER_BASE_URL": DEFAULT_BASE_URL,
+    "COURIER_TIMEOUT": 10.0,  # seconds for one Courier call
+    "COURIER_MAX_CONCURRENT_WRITES": 8,
+    "SECRET_KEY": None,
+    "SECRET_KEY_FALLBACKS": [],
+    # Keys that sign links; the first signs, the others are still accepted (rotation).
+    # Default: SECRET_KEY and its fallbacks.
+    "LINK_SIGNING_KEYS": [],
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "CATALOG_TTL": 60.0,  # seconds the workspace catalog is cached per process
+    "MANAGE_LINK_MAX_AGE": 30 * DAY,
+    "UNSUBSCRIBE_LINK_MAX_AGE": 90 * DAY,  # CAN-SPAM: must work 30 days after sending
+    "EMBED_LINK_MAX_AGE": 15 * 60,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,  # None: secure whenever PUBLIC_BASE_URL is https
+}
+
+# Environment variables read, by setting name; lists are comma separated.
+ENVIRONMENT = {
+    "COURIER_API_KEY": "COURIER_API_KEY",
+    "COURIER_BASE_URL": "COURIER_BASE_URL",
+    "COURIER_TIMEOUT": "PREFCENTER_COURIER_TIMEOUT",
+    "COURIER_MAX_CONCURRENT_WRITES": "PREFCENTER_MAX_CONCURRENT_WRITES",
+    "SECRET_KEY": "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS": "SECRET_KEY_FALLBACKS",
+    "LINK_SIGNING_KEYS": "LINK_SIGNING_KEYS",
+    "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+    "CATALOG_TTL": "PREFCENTER_CATALOG_TTL",
+    "MANAGE_LINK_MAX_AGE": "PREFCENTER_MANAGE_LINK_MAX_AGE",
+    "UNSUBSCRIBE_LINK_MAX_AGE": "PREFCENTER_UNSUBSCRIBE_LINK_MAX_AGE",
+    "EMBED_LINK_MAX_AGE": "PREFCENTER_EMBED_LINK_MAX_AGE",
+}
+
+MIN_KEY_LENGTH = 32  # HS256 keys shorter than the hash are guessable; PyJWT warns on them too
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the app; the message names the variable to fix."""
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    loaded: dict[str, Any] = {}
+    for setting, variable in ENVIRONMENT.items():
+        raw = environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        default = DEFAULTS[setting]
+        try:
+            if isinstance(default, list):
+                loaded[setting] = [part.strip() for part in raw.split(",") if part.strip()]
+            elif isinstance(default, bool):
+                loaded[setting] = raw.lower() in {"1", "true", "yes", "on"}
+            elif isinstance(default, int):
+                loaded[setting] = int(raw)
+            elif isinstance(default, float):
+                loaded[setting] = float(raw)
+            else:
+                loaded[setting] = raw
+        except ValueError as exc:
+            raise ConfigError(f"{variable} must be a number, not {raw!r}") from exc
+    return loaded
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Return checked settings; raise ConfigError naming what is missing or wrong."""
+    config = dict(DEFAULTS)
+    config.update(_from_environment(os.environ if environ is None else environ))
+    config.update(overrides or {})
+
+    config["DEMO_MODE"] = not config["COURIER_API_KEY"]
+    if not config["SECRET_KEY"]:
+        if not config["DEMO_MODE"]:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value (for example the output"
+                " of `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        # Demo mode only: a fresh key per process; sessions and links end with the process.
+        config["SECRET_KEY"] = secrets.token_urlsafe(48)
+    if not config["LINK_SIGNING_KEYS"]:
+        config["LINK_SIGNING_KEYS"] = [config["SECRET_KEY"], *config["SECRET_KEY_FALLBACKS"]]
+    for key in config["LINK_SIGNING_KEYS"]:
+        if len(key) < MIN_KEY_LENGTH:
+            raise ConfigError(
+                f"Link signing keys (LINK_SIGNING_KEYS, else SECRET_KEY) must be at least"
+                f" {MIN_KEY_LENGTH} characters long."
+            )
+    public_url = str(config["PUBLIC_BASE_URL"]).rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
+    config["PUBLIC_BASE_URL"] = public_url
+    if config["SESSION_COOKIE_SECURE"] is None:
+        config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
+    return config

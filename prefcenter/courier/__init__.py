@@ -1,0 +1,34 @@
+"""Talking to Courier: the client, its typed models and its error tree."""
+
+from .client import DEFAULT_BASE_URL, CourierClient
+from .errors import (
+    CourierError,
+    CourierMalformedResponse,
+    CourierNotFound,
+    CourierRejected,
+    CourierUnavailable,
+)
+from .models import (
+    CatalogTopic,
+    ChannelClassification,
+    PreferenceStatus,
+    PreferenceUpdate,
+    Section,
+    TopicPreference,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "CatalogTopic",
+    "ChannelClassification",
+    "CourierClient",
+    "CourierError",
+    "CourierMalformedResponse",
+    "CourierNotFound",
+    "CourierRejected",
+    "CourierUnavailable",
+    "PreferenceStatus",
+    "PreferenceUpdate",
+    "Section",
+    "TopicPreference",
+]

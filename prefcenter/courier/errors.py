@@ -1,0 +1,26 @@
+"""The one small error tree every Courier call raises from."""
+
+
+class CourierError(Exception):
+    """Anything that went wrong talking to Courier."""
+
+
+class CourierUnavailable(CourierError):
+    """Courier could not be reached, timed out, was rate limited or failed (5xx)."""
+
+
+class CourierMalformedResponse(CourierUnavailable):
+    """Courier answered with JSON we cannot read: an upstream fault, not the user's."""
+
+
+class CourierNotFound(CourierError):
+    """Courier does not know the user's topic or section (404)."""
+
+
+class CourierRejected(CourierError):
+    """Courier refused the request (another 4xx); `message` is Courier's own explanation."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(f"Courier refused the request ({status_code}): {message}")
+        self.status_code = status_code
+        self.message = message

@@ -1,0 +1,41 @@
+"""Error pages: every failure a person can meet gets a page and a 4xx/5xx, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .courier import CourierError, CourierUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Attach the app's error pages."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> tuple[str, int]:
+        return render_template("errors/stale_form.html"), 400
+
+    @app.errorhandler(CourierUnavailable)
+    def courier_unavailable(error: CourierUnavailable) -> tuple[str, int, dict[str, str]]:
+        log.warning("Courier unavailable: %s", error)
+        return render_template("errors/unavailable.html"), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(CourierError)
+    def courier_failed(error: CourierError) -> tuple[str, int]:
+        # Courier refused a read we built ourselves: a setup fault (key, catalog), not the
+        # person's; they get the same "try later" page while the log says what to fix.
+        log.error("Courier refused a request: %s", error)
+        return render_template("errors/unavailable.html"), 502
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return render_template("errors/http.html", error=error), error.code or 500
+
+    @app.errorhandler(500)
+    def internal_error(error: Exception) -> tuple[str, int]:
+        return render_template("errors/http.html", error=None), 500

@@ -1,0 +1,164 @@
+"""The preferences form, built per request from the topics on the page."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import Field, Form, FormField, HiddenField, SelectMultipleField
+from wtforms.validators import ValidationError
+
+from .courier import ChannelClassification, PreferenceStatus
+from .labels import channel_label
+from .preferences import SectionState, TopicState, topics_of
+
+
+def field_key(topic_id: str) -> str:
+    """Return the form field name for a topic: reversible, and safe in HTML ids and CSS."""
+    encoded = base64.urlsafe_b64encode(topic_id.encode()).decode().rstrip("=")
+    return f"t_{encoded}"
+
+
+def topic_id_of(key: str) -> str:
+    """Return the topic id a field name was made from."""
+    encoded = key.removeprefix("t_")
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+
+
+class StatusToggle(Field):
+    """An opt-in toggle: a checkbox posting OPTED_IN when on, and nothing when off."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data: PreferenceStatus | None = None
+        if not valuelist:
+            return
+        if len(set(valuelist)) > 1:
+            raise ValueError("Choose on or off, not both.")
+        try:
+            self.data = PreferenceStatus(valuelist[0])
+        except ValueError:
+            raise ValueError(
+                f"“{str(valuelist[0])[:40]}” is not a subscription status. "
+                "Turn the topic on or off."
+            ) from None
+
+
+class ChannelChoice(SelectMultipleField):
+    """The channels ticked for a topic; only the section's channels are valid choices."""
+
+    def pre_validate(self, form: Form) -> None:
+        offered = {value for value, _label in self.choices or []}
+        if not offered:
+            return  # no channel choice at all: PreferencesForm.validate says so, by name
+        for value in self.data or []:
+            if value not in offered:
+                raise ValidationError(f"“{str(value)[:40]}” is not a channel offered here.")
+
+
+class TopicFields(Form):
+    """The controls of one topic."""
+
+    status = StatusToggle()
+    channels = ChannelChoice(choices=[])
+
+
+class PreferencesForm(FlaskForm):
+    """All topics on the page plus the signed record of how they were shown."""
+
+    rendered = HiddenField()
+    page: tuple[SectionState, ...] = ()
+
+    def topic_fields(self, topic: TopicState) -> FormField:
+        """Return the subform of one topic."""
+        return self[field_key(topic.topic_id)]
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        """Check every field, then each topic against what its section allows."""
+        valid = super().validate(extra_validators)
+        for topic in topics_of(self.page).values():
+            fields = self.topic_fields(topic).form
+            if fields.status.errors or fields.channels.errors:
+                continue
+            for field, message in _refusals(topic, fields):
+                field.errors.append(message)
+                valid = False
+        return valid
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """Return (field id, message) for every error, in page order, for the summary box."""
+        summary = [(self.csrf_token.id, message) for message in self.csrf_token.errors]
+        summary += [(self.rendered.id, message) for message in self.rendered.errors]
+        for topic in topics_of(self.page).values():
+            fields = self.topic_fields(topic).form
+            for field in (fields.status, fields.channels):
+                summary += [(field.id, message) for message in field.errors]
+        return summary
+
+    def choices(self) -> dict[str, TopicState]:
+        """Return each topic as the person left it; call after validate()."""
+        chosen = {}
+        for topic in topics_of(self.page).values():
+            fields = self.topic_fields(topic).form
+            opted_in = topic.required or fields.status.data is PreferenceStatus.OPTED_IN
+            channels = [ChannelClassification(value) for value in fields.channels.data or []]
+            chosen[topic.topic_id] = topic.with_choice(opted_in, channels)
+        return chosen
+
+
+def _refusals(topic: TopicState, fields: TopicFields) -> list[tuple[Field, str]]:
+    """Return what is wrong with one topic's submitted values, per field."""
+    refusals: list[tuple[Field, str]] = []
+    status = fields.status.data
+    if topic.required and status is PreferenceStatus.OPTED_OUT:
+        refusals.append(
+            (fields.status, f"{topic.name} is required and cannot be turned off.")
+        )
+    elif not topic.required and status is PreferenceStatus.REQUIRED:
+        refusals.append((fields.status, f"{topic.name} can only be turned on or off."))
+    channels = fields.channels.data or []
+    if not topic.channel_options:
+        if channels:
+            refusals.append(
+                (fields.channels, f"{topic.name} does not offer a choice of channels.")
+            )
+    elif not channels:
+        if topic.required:
+            refusals.append(
+                (fields.channels, f"{topic.name} is required: keep at least one channel.")
+            )
+        elif status is PreferenceStatus.OPTED_IN:
+            refusals.append(
+                (
+                    fields.channels,
+                    f"Choose at least one channel for {topic.name}, or turn it off.",
+                )
+            )
+    return refusals
+
+
+def build_preferences_form(
+    page: tuple[SectionState, ...], rendered: str, *, formdata: Any = None
+) -> PreferencesForm:
+    """Build the form for these topics, from submitted data or from the page's values."""
+    topics = topics_of(page)
+    fields = {field_key(topic_id): FormField(TopicFields) for topic_id in topics}
+    form_class = type("PagePreferencesForm", (PreferencesForm,), fields)
+    initial = {
+        field_key(topic.topic_id): {
+            "status": PreferenceStatus.OPTED_IN if topic.opted_in else PreferenceStatus.OPTED_OUT,
+            "channels": [channel.value for channel in topic.channels],
+        }
+        for topic in topics.values()
+    }
+    kwargs: dict[str, Any] = {"data": {**initial, "rendered": rendered}}
+    if formdata is not None:
+        kwargs["formdata"] = formdata
+    form = form_class(**kwargs)
+    form.page = page
+    for topic in topics.values():
+        form.topic_fields(topic).form.channels.choices = [
+            (channel.value, channel_label(channel)) for channel in topic.channel_options
+        ]
+    return form

@@ -1,0 +1,122 @@
+"""Signed, expiring links that sign a person in: JWTs (HS256), one audience per purpose."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+
+ISSUER = "prefcenter"
+ALGORITHM = "HS256"
+# Tolerate small clock differences between the sender that minted a link and this server.
+LEEWAY_SECONDS = 60
+
+
+class Purpose(StrEnum):
+    """What a link may be used for; a link for one purpose is refused for every other."""
+
+    MANAGE = "manage"
+    UNSUBSCRIBE = "unsubscribe"
+    EMBED = "embed"
+
+    @property
+    def audience(self) -> str:
+        """The JWT `aud` claim for this purpose."""
+        return f"{ISSUER}:{self.value}"
+
+
+class LinkError(Exception):
+    """A link that cannot sign anyone in."""
+
+
+class LinkExpired(LinkError):
+    """A genuine link whose time is up: the person may ask for a new one."""
+
+
+class LinkInvalid(LinkError):
+    """A tampered, unknown, malformed or wrong-purpose link; no detail is shown to anyone."""
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    """Whom a link signs in, in which context, and for what."""
+
+    user_id: str
+    purpose: Purpose
+    tenant_id: str | None = None
+    topic_id: str | None = None
+    locale: str | None = None
+
+
+class LinkSigner:
+    """Mint and check links; the first key signs, every listed key is accepted."""
+
+    def __init__(self, keys: Sequence[str], max_ages: Mapping[Purpose, int]) -> None:
+        if not keys:
+            raise ValueError("at least one signing key is needed")
+        self._keys = list(keys)
+        self._max_ages = dict(max_ages)
+
+    def make(self, claims: LinkClaims, *, now: float | None = None) -> str:
+        """Return a signed token for `claims`, expiring after the purpose's maximum age."""
+        issued = int(time.time() if now is None else now)
+        payload: dict[str, object] = {
+            "iss": ISSUER,
+            "aud": claims.purpose.audience,
+            "sub": claims.user_id,
+            "iat": issued,
+            "exp": issued + self._max_ages[claims.purpose],
+        }
+        optional = {"tid": claims.tenant_id, "topic": claims.topic_id, "locale": claims.locale}
+        payload.update({name: value for name, value in optional.items() if value})
+        return jwt.encode(payload, self._keys[0], algorithm=ALGORITHM)
+
+    def load(self, token: str, purpose: Purpose) -> LinkClaims:
+        """Return the claims of a genuine, current link for `purpose`.
+
+        Raises LinkExpired for a genuine link past its expiry and LinkInvalid for anything
+        else (bad signature, wrong purpose, missing claims, not a JWT at all).
+        """
+        for key in self._keys:
+            try:
+                payload = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[ALGORITHM],
+                    audience=purpose.audience,
+                    issuer=ISSUER,
+                    leeway=LEEWAY_SECONDS,
+                    options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+                )
+            except jwt.InvalidSignatureError:
+                continue  # maybe signed with an older key still listed
+            except jwt.ExpiredSignatureError as exc:
+                raise LinkExpired("this link has expired") from exc
+            except jwt.PyJWTError as exc:
+                raise LinkInvalid("this link is not valid") from exc
+            return _claims(payload, purpose)
+        raise LinkInvalid("this link is not valid")
+
+
+def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:
+    def optional_text(name: str) -> str | None:
+        value = payload.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise LinkInvalid("this link is not valid")
+        return value
+
+    user_id = payload.get("sub")
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise LinkInvalid("this link is not valid")
+    return LinkClaims(
+        user_id=user_id,
+        purpose=purpose,
+        tenant_id=optional_text("tid"),
+        topic_id=optional_text("topic"),
+        locale=optional_text("locale"),
+    )

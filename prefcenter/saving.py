@@ -1,0 +1,57 @@
+"""Turning a submitted form into the fewest Courier writes, and reporting what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .courier import CourierClient, CourierError
+from .labels import channel_list
+from .preferences import TopicState
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """Which changed topics Courier took, and which it did not."""
+
+    saved: dict[str, TopicState] = field(default_factory=dict)
+    failed: dict[str, TopicState] = field(default_factory=dict)
+
+
+def changed_topics(
+    shown: Mapping[str, TopicState], chosen: Mapping[str, TopicState]
+) -> dict[str, TopicState]:
+    """Return the topics whose chosen state differs from how they were shown."""
+    return {
+        topic_id: state
+        for topic_id, state in chosen.items()
+        if topic_id in shown and state.differs_from(shown[topic_id])
+    }
+
+
+def save_changes(
+    courier: CourierClient,
+    user_id: str,
+    tenant_id: str | None,
+    changes: Mapping[str, TopicState],
+) -> SaveOutcome:
+    """Write each changed topic to Courier, concurrently; one write per topic."""
+    if not changes:
+        return SaveOutcome()
+    errors: dict[str, CourierError | None] = courier.put_preferences(
+        user_id, {topic_id: state.update() for topic_id, state in changes.items()}, tenant_id
+    )
+    return SaveOutcome(
+        saved={tid: state for tid, state in changes.items() if errors.get(tid) is None},
+        failed={tid: state for tid, state in changes.items() if errors.get(tid) is not None},
+    )
+
+
+def describe_change(before: TopicState, after: TopicState) -> str:
+    """Say in a sentence what a save did to one topic."""
+    parts = []
+    if after.opted_in != before.opted_in:
+        parts.append("turned on" if after.opted_in else "turned off")
+    if after.channels != before.channels:
+        parts.append(f"now by {channel_list(after.channels)}" if after.channels else "no channels")
+    return f"{after.name}: {', '.join(parts) or 'updated'}."

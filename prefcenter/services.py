@@ -1,0 +1,25 @@
+"""The per-process services views use, kept on the app rather than at module level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from .catalog import CatalogCache
+from .courier import CourierClient
+from .links import LinkSigner
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request needs besides Flask itself."""
+
+    courier: CourierClient
+    catalog: CatalogCache
+    links: LinkSigner
+
+
+def services() -> Services:
+    """Return the current app's services."""
+    return current_app.extensions["prefcenter"]

@@ -1,0 +1,90 @@
+"""Fixtures: the Courier emulator, a client wired to it, the app, and signing in by link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from prefcenter import create_app
+from prefcenter.courier import CourierClient
+from prefcenter.emulator import create_emulator_app
+from prefcenter.links import LinkClaims, Purpose
+
+EMULATOR_KEY = "test-emulator-key"
+SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
+USER = "user-1"
+
+
+@pytest.fixture
+def emulator() -> Flask:
+    """The Courier emulator holding the demo workspace, in memory."""
+    return create_emulator_app(db_path=":memory:", api_key=EMULATOR_KEY, seed=True)
+
+
+@pytest.fixture
+def courier_state(emulator: Flask):
+    """The emulator's state: its store and the log of requests it received."""
+    return emulator.extensions["courier_emulator"]
+
+
+@pytest.fixture
+def courier(emulator: Flask) -> Iterator[CourierClient]:
+    """Our Courier client, talking to the emulator in-process."""
+    client = CourierClient(
+        EMULATOR_KEY, "http://courier.test", transport=httpx.WSGITransport(app=emulator)
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    """Settings for the app under test; a test may change them before `app` is built."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "COURIER_API_KEY": "set-but-unused: the client is injected",
+        "PUBLIC_BASE_URL": "https://prefs.example.com",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, object], courier: CourierClient) -> Flask:
+    """The preference center, wired to the emulator, CSRF on."""
+    return create_app(app_config, courier=courier, environ={})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-like test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def mint(app: Flask) -> Callable[..., str]:
+    """Mint a signed link token the way the app does."""
+
+    def mint_token(
+        user_id: str = USER, purpose: Purpose = Purpose.MANAGE, **claims: str | None
+    ) -> str:
+        return app.extensions["prefcenter"].links.make(
+            LinkClaims(user_id=user_id, purpose=purpose, **claims)
+        )
+
+    return mint_token
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, mint: Callable[..., str]) -> Callable[..., FlaskClient]:
+    """Sign the test client in through a manage link, as a person from an email would be."""
+
+    def sign_in(user_id: str = USER, tenant_id: str | None = None) -> FlaskClient:
+        response = client.get(f"/l/{mint(user_id, tenant_id=tenant_id)}")
+        assert response.status_code == 302
+        return client
+
+    return sign_in
