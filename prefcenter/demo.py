@@ -6,6 +6,7 @@ import httpx
 
 from .courier import CourierClient
 from .emulator import DEFAULT_API_KEY, create_emulator_app
+from .inprocess import wsgi_transport
 
 # Never resolved: WSGITransport hands every request straight to the emulator app.
 EMULATOR_BASE_URL = "http://courier-emulator.invalid"
@@ -18,6 +19,6 @@ def demo_courier(timeout: httpx.Timeout, max_concurrent_writes: int) -> CourierC
         DEFAULT_API_KEY,
         EMULATOR_BASE_URL,
         timeout=timeout,
-        transport=httpx.WSGITransport(app=emulator),
+        transport=wsgi_transport(emulator),
         max_concurrent_writes=max_concurrent_writes,
     )

@@ -112,17 +112,13 @@ def _refusals(topic: TopicState, fields: TopicFields) -> list[tuple[Field, str]]
     refusals: list[tuple[Field, str]] = []
     status = fields.status.data
     if topic.required and status is PreferenceStatus.OPTED_OUT:
-        refusals.append(
-            (fields.status, f"{topic.name} is required and cannot be turned off.")
-        )
+        refusals.append((fields.status, f"{topic.name} is required and cannot be turned off."))
     elif not topic.required and status is PreferenceStatus.REQUIRED:
         refusals.append((fields.status, f"{topic.name} can only be turned on or off."))
     channels = fields.channels.data or []
     if not topic.channel_options:
         if channels:
-            refusals.append(
-                (fields.channels, f"{topic.name} does not offer a choice of channels.")
-            )
+            refusals.append((fields.channels, f"{topic.name} does not offer a choice of channels."))
     elif not channels:
         if topic.required:
             refusals.append(

@@ -38,9 +38,7 @@ class TopicState:
             return tuple(c for c in self.channel_options if c in self.custom_routing)
         return self.channel_options
 
-    def with_choice(
-        self, opted_in: bool, channels: Iterable[ChannelClassification]
-    ) -> TopicState:
+    def with_choice(self, opted_in: bool, channels: Iterable[ChannelClassification]) -> TopicState:
         """Return this topic as the person left it: their toggle, and their channels if changed."""
         chosen = tuple(c for c in self.channel_options if c in set(channels))
         if not self.channel_options or chosen == self.channels:

@@ -54,7 +54,11 @@ def load_snapshot(
         data: Any = _serializer(secret_key, fallbacks).loads(signed)
     except BadData as exc:
         raise SnapshotInvalid("the form's record of the page is not valid") from exc
-    if not isinstance(data, dict) or data.get("u") != user_id or not isinstance(data.get("t"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("u") != user_id
+        or not isinstance(data.get("t"), dict)
+    ):
         raise SnapshotInvalid("the form was shown to someone else")
     shown = data["t"]
     page = []

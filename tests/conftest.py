@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,6 +11,7 @@ from flask.testing import FlaskClient
 from prefcenter import create_app
 from prefcenter.courier import CourierClient
 from prefcenter.emulator import create_emulator_app
+from prefcenter.inprocess import wsgi_transport
 from prefcenter.links import LinkClaims, Purpose
 
 EMULATOR_KEY = "test-emulator-key"
@@ -34,9 +34,7 @@ def courier_state(emulator: Flask):
 @pytest.fixture
 def courier(emulator: Flask) -> Iterator[CourierClient]:
     """Our Courier client, talking to the emulator in-process."""
-    client = CourierClient(
-        EMULATOR_KEY, "http://courier.test", transport=httpx.WSGITransport(app=emulator)
-    )
+    client = CourierClient(EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator))
     yield client
     client.close()
 

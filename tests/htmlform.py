@@ -93,6 +93,13 @@ def text_of(html: str) -> str:
     """Return a page's visible text with tags stripped and whitespace folded."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", html)
-    for entity, char in (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&#34;", '"'), ("&#39;", "'"), ("&quot;", '"')):
+    for entity, char in (
+        ("&amp;", "&"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&#34;", '"'),
+        ("&#39;", "'"),
+        ("&quot;", '"'),
+    ):
         text = text.replace(entity, char)
     return re.sub(r"\s+", " ", text).strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from htmlform import HtmlForm, text_of
+
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 from prefcenter.links import LinkClaims, LinkSigner, Purpose
@@ -45,9 +46,9 @@ def test_a_new_link_replaces_the_previous_person(client, mint, courier_state):
     client.get(f"/l/{mint('user-b')}")
     courier_state.clear_requests()
     client.get("/")
-    assert [r.path for r in courier_state.requests if r.method == "GET" and "/users/" in r.path] == [
-        "/users/user-b/preferences"
-    ]
+    assert [
+        r.path for r in courier_state.requests if r.method == "GET" and "/users/" in r.path
+    ] == ["/users/user-b/preferences"]
 
 
 def test_identity_never_comes_from_the_form_or_query(signed_in, courier_state):
@@ -72,7 +73,10 @@ def test_the_tenant_in_the_link_scopes_reads_and_writes(signed_in, courier_state
     puts = [r for r in courier_state.requests if r.method == "PUT"]
     assert reads[0].query == {"tenant_id": "acme"}
     assert puts[0].query == {"tenant_id": "acme"}
-    assert courier_state.store.user_preference("user-1", seed.TOPIC_DIGEST, "acme")["status"] == "OPTED_IN"
+    assert (
+        courier_state.store.user_preference("user-1", seed.TOPIC_DIGEST, "acme")["status"]
+        == "OPTED_IN"
+    )
     # The person's preferences outside that tenant are untouched.
     assert courier_state.store.user_preference("user-1", seed.TOPIC_DIGEST)["status"] == "OPTED_OUT"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from htmlform import HtmlForm, text_of
 from werkzeug.datastructures import MultiDict
 
-from htmlform import HtmlForm, text_of
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 
@@ -182,7 +182,9 @@ def test_a_save_never_overwrites_a_change_made_elsewhere(signed_in, courier_stat
     # Meanwhile, in another tab or through the API, the person turns the digest on.
     from prefcenter.courier import PreferenceStatus, PreferenceUpdate
 
-    courier.put_preference(USER, seed.TOPIC_DIGEST, PreferenceUpdate(PreferenceStatus.OPTED_IN, False, ()))
+    courier.put_preference(
+        USER, seed.TOPIC_DIGEST, PreferenceUpdate(PreferenceStatus.OPTED_IN, False, ())
+    )
     form.set(status_name(seed.TOPIC_EVENTS), "OPTED_IN", True)
     assert client.post("/", data=form.submission()).status_code == 302
     assert courier_state.store.user_preference(USER, seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
@@ -191,17 +193,46 @@ def test_a_save_never_overwrites_a_change_made_elsewhere(signed_in, courier_stat
 
 REFUSALS = [
     ("unknown status", [(status_name(seed.TOPIC_DIGEST), "MAYBE")], "is not a subscription status"),
-    ("REQUIRED as a choice", [(status_name(seed.TOPIC_DIGEST), "REQUIRED")], "can only be turned on or off"),
-    ("opting out of a required topic", [(status_name(seed.TOPIC_SECURITY), "OPTED_OUT")], "is required and cannot be turned off"),
-    ("unknown channel", [(channels_name(seed.TOPIC_COMMENTS), "fax")], "is not a channel offered here"),
-    ("channel the section does not offer", [(channels_name(seed.TOPIC_COMMENTS), "sms")], "is not a channel offered here"),
-    ("channels where there is no channel choice", [(channels_name(seed.TOPIC_PRODUCT_UPDATES), "email")], "does not offer a choice of channels"),
-    ("two values for one toggle", [(status_name(seed.TOPIC_DIGEST), "OPTED_IN"), (status_name(seed.TOPIC_DIGEST), "OPTED_OUT")], "Choose on or off"),
+    (
+        "REQUIRED as a choice",
+        [(status_name(seed.TOPIC_DIGEST), "REQUIRED")],
+        "can only be turned on or off",
+    ),
+    (
+        "opting out of a required topic",
+        [(status_name(seed.TOPIC_SECURITY), "OPTED_OUT")],
+        "is required and cannot be turned off",
+    ),
+    (
+        "unknown channel",
+        [(channels_name(seed.TOPIC_COMMENTS), "fax")],
+        "is not a channel offered here",
+    ),
+    (
+        "channel the section does not offer",
+        [(channels_name(seed.TOPIC_COMMENTS), "sms")],
+        "is not a channel offered here",
+    ),
+    (
+        "channels where there is no channel choice",
+        [(channels_name(seed.TOPIC_PRODUCT_UPDATES), "email")],
+        "does not offer a choice of channels",
+    ),
+    (
+        "two values for one toggle",
+        [
+            (status_name(seed.TOPIC_DIGEST), "OPTED_IN"),
+            (status_name(seed.TOPIC_DIGEST), "OPTED_OUT"),
+        ],
+        "Choose on or off",
+    ),
 ]
 
 
 @pytest.mark.parametrize("_case, extra, message", REFUSALS, ids=[case[0] for case in REFUSALS])
-def test_invalid_choices_are_refused_and_nothing_is_sent(signed_in, courier_state, _case, extra, message):
+def test_invalid_choices_are_refused_and_nothing_is_sent(
+    signed_in, courier_state, _case, extra, message
+):
     client = signed_in()
     _response, form = open_page(client)
     form.set(status_name(seed.TOPIC_EVENTS), "OPTED_IN", True)  # a valid change alongside
@@ -220,10 +251,15 @@ def test_invalid_choices_are_refused_and_nothing_is_sent(signed_in, courier_stat
     "topic_id, message",
     [
         (seed.TOPIC_SECURITY, "is required: keep at least one channel"),
-        (seed.TOPIC_COMMENTS, "Choose at least one channel for Comments and mentions, or turn it off"),
+        (
+            seed.TOPIC_COMMENTS,
+            "Choose at least one channel for Comments and mentions, or turn it off",
+        ),
     ],
 )
-def test_zero_channels_are_refused_where_the_topic_stays_on(signed_in, courier_state, topic_id, message):
+def test_zero_channels_are_refused_where_the_topic_stays_on(
+    signed_in, courier_state, topic_id, message
+):
     client = signed_in()
     _response, form = open_page(client)
     for control in form.controls:

@@ -129,7 +129,9 @@ class CourierClient:
 
     def list_sections(self) -> list[Section]:
         """Return the workspace's preference sections, each with its topics."""
-        return parse_list(self._request("GET", "/preferences/sections"), "results", Section.from_api)
+        return parse_list(
+            self._request("GET", "/preferences/sections"), "results", Section.from_api
+        )
 
     # -- transport ---------------------------------------------------------------------------
 
