@@ -7,12 +7,13 @@ import socket
 
 import pytest
 
-from htmlform import HtmlForm, text_of
 from prefcenter import create_app
 from prefcenter.config import ConfigError
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 from prefcenter.links import LinkClaims, Purpose
+
+from htmlform import HtmlForm, text_of
 
 LONG_SECRET = "s" * 48
 

@@ -6,8 +6,6 @@ import socket
 
 import httpx
 import pytest
-from conftest import EMULATOR_KEY
-from faults import Fault, FaultyCourier
 
 from prefcenter.courier import (
     ChannelClassification,
@@ -21,6 +19,9 @@ from prefcenter.courier import (
 )
 from prefcenter.emulator import create_emulator_app, seed
 from prefcenter.inprocess import wsgi_transport
+
+from conftest import EMULATOR_KEY
+from faults import Fault, FaultyCourier
 
 OPT_IN = PreferenceUpdate(PreferenceStatus.OPTED_IN, False, ())
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EMULATOR_KEY
-from faults import Fault, FaultyCourier
-from htmlform import HtmlForm, text_of
 from prefcenter import create_app
 from prefcenter.courier import CourierClient
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 from prefcenter.inprocess import wsgi_transport
+
+from conftest import EMULATOR_KEY
+from faults import Fault, FaultyCourier
+from htmlform import HtmlForm, text_of
 
 USER = "user-1"
 

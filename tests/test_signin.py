@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from htmlform import HtmlForm, text_of
-
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 from prefcenter.links import LinkClaims, LinkSigner, Purpose
+
+from htmlform import HtmlForm, text_of
 
 STATUS = f"{field_key(seed.TOPIC_DIGEST)}-status"
 

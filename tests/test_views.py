@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from htmlform import HtmlForm, text_of
 from werkzeug.datastructures import MultiDict
 
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
+
+from htmlform import HtmlForm, text_of
 
 USER = "user-1"
 USER_READ = r"/users/[^/]+/preferences"

@@ -1,0 +1,285 @@
+"""Flask blueprint speaking Courier's REST API: thin views, auth, request log, JSON errors."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from .errors import EmulatorError, InvalidRequest, NotFound, Unauthorized
+from .state import EmulatorState, LoggedRequest
+from .validation import parse_bulk_entries, parse_section, parse_topic, parse_user_topic_put
+
+EXTENSION_KEY = "courier_emulator"
+
+bp = Blueprint("courier_emulator", __name__)
+
+# Courier's error `type` per status (Courier docs, "Handling responses and errors").
+_ERROR_TYPES = {401: "authentication_error", 403: "authorization_error", 429: "rate_limit_error"}
+
+View = Callable[..., Any]
+
+
+def _state() -> EmulatorState:
+    """The emulator state of the current app."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def _error(status: int, message: str, error_type: str | None = None) -> Response:
+    """A Courier-shaped JSON error response."""
+    if error_type is None:
+        default = "api_error" if status >= 500 else "invalid_request_error"
+        error_type = _ERROR_TYPES.get(status, default)
+    response = jsonify({"type": error_type, "message": message})
+    response.status_code = status
+    return response
+
+
+def _json_body() -> object:
+    """The decoded JSON body, None when empty; a 400 when it is not valid JSON."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        raise InvalidRequest("Request body is not valid JSON") from None
+
+
+def _logged_body() -> object | None:
+    """The body as it goes into the request log: JSON if it parses, else the raw text."""
+    try:
+        raw = request.get_data(cache=True)
+    except HTTPException:  # e.g. over MAX_CONTENT_LENGTH: the 413 is answered, log no body
+        return None
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _tenant() -> str | None:
+    """The optional ``tenant_id`` query parameter (empty means none)."""
+    return request.args.get("tenant_id") or None
+
+
+def _idempotent(view: View) -> View:
+    """Replay the first response recorded for a POST's Idempotency-Key, like Courier does."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(*args, **kwargs)
+        store = _state().store
+        cached = store.idempotent_response(key, request.method, request.path)
+        if cached is not None:
+            status, body = cached
+            return jsonify(body), status
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except EmulatorError as exc:
+            response = _error(exc.status, exc.message, exc.type)
+        # Courier caches the outcome per key whatever it was, errors included.
+        store.remember_response(
+            key, request.method, request.path, response.status_code, response.get_json()
+        )
+        return response
+
+    return wrapper
+
+
+# ---- request lifecycle: log, auth, errors ---------------------------------------------------
+
+
+@bp.before_app_request
+def _arrive_and_authenticate() -> None:
+    """Reserve the request's log slot, then require the Bearer API key."""
+    state = _state()
+    g.emulator_arrival = state.arrival()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Missing API key: send `Authorization: Bearer <API key>`")
+    if not hmac.compare_digest(token.strip().encode(), state.api_key.encode()):
+        raise Unauthorized("Invalid API key")
+
+
+@bp.after_app_request
+def _log_request(response: Response) -> Response:
+    """Log every finished request, failing ones included."""
+    state = _state()
+    arrival = g.get("emulator_arrival")
+    if arrival is None:  # a hook before ours failed; still log it, at the end
+        arrival = state.arrival()
+    state.record(
+        arrival,
+        LoggedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.args.to_dict(),
+            body=_logged_body(),
+            status=response.status_code,
+        ),
+    )
+    return response
+
+
+@bp.app_errorhandler(EmulatorError)
+def _emulator_error(exc: EmulatorError) -> Response:
+    """Domain errors become Courier's error body with their status."""
+    return _error(exc.status, exc.message, exc.type)
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    """Routing errors (404, 405, 413, ...) as JSON, never an HTML page."""
+    status = exc.code or 500
+    if status == 404:
+        message = f"No such endpoint: {request.method} {request.path}"
+    elif status == 405:
+        message = f"Method {request.method} is not allowed on {request.path}"
+    else:
+        message = exc.description or exc.name
+    response = _error(status, message)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+@bp.app_errorhandler(Exception)
+def _unexpected_error(exc: Exception) -> Response:
+    """Anything else is a Courier-style 500, logged with its traceback."""
+    current_app.logger.exception("Courier emulator failed on %s %s", request.method, request.path)
+    return _error(500, "Internal error in the Courier emulator")
+
+
+# ---- users' preferences -----------------------------------------------------------------
+# user_id uses the path converter so ids containing an encoded "/" still route.
+
+
+@bp.get("/users/<path:user_id>/preferences")
+def list_user_preferences(user_id: str) -> Any:
+    """GET: the user's topic preferences (all topics, or overrides only, per list mode)."""
+    state = _state()
+    items = state.store.user_preferences(
+        user_id, _tenant(), overrides_only=state.list_mode == "overrides"
+    )
+    # `paging` is "Deprecated - Paging not implemented on this endpoint": always one page.
+    return {"items": items, "paging": {"more": False}}
+
+
+@bp.post("/users/<path:user_id>/preferences")
+@_idempotent
+def bulk_update_user_preferences(user_id: str) -> Any:
+    """POST: partial bulk upsert; bad topics land in ``errors``, the rest are written."""
+    entries = parse_bulk_entries(_json_body(), min_items=1)
+    items, errors = _state().store.bulk_update(user_id, entries, _tenant())
+    return {"items": items, "errors": errors}
+
+
+@bp.put("/users/<path:user_id>/preferences")
+def bulk_replace_user_preferences(user_id: str) -> Any:
+    """PUT: atomic replacement of the user's override set; omitted topics reset to default."""
+    entries = parse_bulk_entries(_json_body(), min_items=0)
+    items, deleted = _state().store.bulk_replace(user_id, entries, _tenant())
+    return {"items": items, "deleted": deleted}
+
+
+@bp.get("/users/<path:user_id>/preferences/<topic_id>")
+def get_user_preference(user_id: str, topic_id: str) -> Any:
+    """GET: one topic's effective preference; 404 only for an unknown topic."""
+    topic = _state().store.user_preference(user_id, topic_id, _tenant())
+    if topic is None:
+        raise NotFound(f"Topic {topic_id} not found")
+    return {"topic": topic}
+
+
+@bp.put("/users/<path:user_id>/preferences/<topic_id>")
+def put_user_preference(user_id: str, topic_id: str) -> Any:
+    """PUT: replace the user's override for one topic."""
+    write = parse_user_topic_put(_json_body())
+    _state().store.set_user_preference(user_id, topic_id, write, _tenant())
+    return {"message": "success"}
+
+
+@bp.delete("/users/<path:user_id>/preferences/<topic_id>")
+def delete_user_preference(user_id: str, topic_id: str) -> Any:
+    """DELETE: drop the override, resetting the topic to its default."""
+    _state().store.delete_user_preference(user_id, topic_id, _tenant())
+    return "", 204
+
+
+# ---- workspace catalog ------------------------------------------------------------------
+# [UNCERTAIN] Courier does not document the create status; 201 is the REST convention and the
+# SDK accepts any 2xx.
+
+
+@bp.get("/preferences/sections")
+def list_sections() -> Any:
+    """GET: every active section with its topics, in creation order."""
+    return {"results": _state().store.list_sections()}
+
+
+@bp.post("/preferences/sections")
+@_idempotent
+def create_section() -> Any:
+    """POST: create a section with a generated id."""
+    return _state().store.create_section(parse_section(_json_body())), 201
+
+
+@bp.get("/preferences/sections/<section_id>")
+def get_section(section_id: str) -> Any:
+    """GET: one section with its topics."""
+    return _state().store.get_section(section_id)
+
+
+@bp.put("/preferences/sections/<section_id>")
+def replace_section(section_id: str) -> Any:
+    """PUT: full replacement of the section's fields; its topics are unaffected."""
+    return _state().store.replace_section(section_id, parse_section(_json_body()))
+
+
+@bp.delete("/preferences/sections/<section_id>")
+def archive_section(section_id: str) -> Any:
+    """DELETE: archive an empty section (409 while it has topics)."""
+    _state().store.archive_section(section_id)
+    return "", 204
+
+
+@bp.get("/preferences/sections/<section_id>/topics")
+def list_topics(section_id: str) -> Any:
+    """GET: the section's active topics."""
+    return {"results": _state().store.list_topics(section_id)}
+
+
+@bp.post("/preferences/sections/<section_id>/topics")
+@_idempotent
+def create_topic(section_id: str) -> Any:
+    """POST: create a topic in the section with a generated ``pt_`` id."""
+    return _state().store.create_topic(section_id, parse_topic(_json_body())), 201
+
+
+@bp.get("/preferences/sections/<section_id>/topics/<topic_id>")
+def get_topic(section_id: str, topic_id: str) -> Any:
+    """GET: one topic of the section."""
+    return _state().store.get_topic(section_id, topic_id)
+
+
+@bp.put("/preferences/sections/<section_id>/topics/<topic_id>")
+def replace_topic(section_id: str, topic_id: str) -> Any:
+    """PUT: full replacement of the topic's fields."""
+    return _state().store.replace_topic(section_id, topic_id, parse_topic(_json_body()))
+
+
+@bp.delete("/preferences/sections/<section_id>/topics/<topic_id>")
+def archive_topic(section_id: str, topic_id: str) -> Any:
+    """DELETE: archive the topic; it leaves the catalog and users' preference lists."""
+    _state().store.archive_topic(section_id, topic_id)
+    return "", 204

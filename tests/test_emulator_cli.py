@@ -1,0 +1,134 @@
+"""`python -m prefcenter.emulator` as a real server, driven by the SDK over loopback HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import courier
+import httpx
+import pytest
+from courier import Courier
+
+ROOT = Path(__file__).resolve().parents[1]
+API_KEY = "cli-test-key"
+
+
+def free_port() -> int:
+    """A currently free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[str], timeout: float = 15.0) -> None:
+    """Block until the port accepts connections; fail if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"emulator exited early with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"emulator did not listen on port {port} within {timeout} s")
+
+
+def start(*args: str, log: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """Run the CLI on a free port until the generator is closed."""
+    port = free_port()
+    # The project root on the path, so the child imports this checkout's prefcenter.
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prefcenter.emulator", "--port", str(port), *args],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )
+        try:
+            wait_for_port(port, proc)
+            yield port, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+
+
+@pytest.fixture
+def empty_server(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """An empty emulator served on loopback."""
+    yield from start("--empty", "--api-key", API_KEY, log=tmp_path / "stderr.log")
+
+
+def loopback_sdk(port: int, api_key: str = API_KEY) -> Courier:
+    """The SDK talking real HTTP to the subprocess."""
+    return Courier(api_key=api_key, base_url=f"http://127.0.0.1:{port}", max_retries=0,
+                   timeout=10)
+
+
+def test_cli_serves_courier_api_over_loopback(
+    empty_server: tuple[int, subprocess.Popen[str]],
+) -> None:
+    port, proc = empty_server
+    with loopback_sdk(port) as sdk:
+        assert sdk.workspace_preferences.list().results == []
+        section = sdk.workspace_preferences.create(name="Alerts", has_custom_routing=True,
+                                                   routing_options=["email", "sms"])
+        topic = sdk.workspace_preferences.topics.create(section.id, name="Outages",
+                                                        default_status="OPTED_IN")
+        sdk.users.preferences.update_or_create_topic(
+            topic.id, user_id="u1",
+            topic={"status": "OPTED_OUT", "has_custom_routing": True, "custom_routing": ["sms"]},
+        )
+
+        prefs = sdk.users.preferences.retrieve("u1")
+        assert [(p.topic_id, p.status, p.custom_routing, p.section_name) for p in prefs.items] == [
+            (topic.id, "OPTED_OUT", ["sms"], "Alerts")]
+        with pytest.raises(courier.NotFoundError):
+            sdk.users.preferences.retrieve_topic("pt_missing", user_id="u1")
+    with loopback_sdk(port, api_key="wrong") as intruder:
+        with pytest.raises(courier.AuthenticationError):
+            intruder.workspace_preferences.list()
+    # Raw HTTP too: a 405 is JSON over the real server as well.
+    response = httpx.patch(f"http://127.0.0.1:{port}/preferences/sections",
+                           headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 405
+    assert response.json()["type"] == "invalid_request_error"
+
+    proc.terminate()
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    assert f"http://127.0.0.1:{port}" in lines[0]
+    assert API_KEY in lines[0]
+
+
+def test_cli_seeds_a_file_database_once(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.sqlite3")
+    for attempt in range(2):
+        server = start("--db", db, log=tmp_path / f"stderr{attempt}.log")
+        port, _ = next(server)
+        try:
+            with loopback_sdk(port, api_key="emulator-key") as sdk:
+                sections = sdk.workspace_preferences.list().results
+                if attempt == 0:
+                    sdk.users.preferences.update_or_create_topic(
+                        "pt_weekly_digest", user_id="demo-user", topic={"status": "OPTED_IN"})
+                else:
+                    topic = sdk.users.preferences.retrieve_topic("pt_weekly_digest",
+                                                                 user_id="demo-user").topic
+                    assert topic.status == "OPTED_IN"
+        finally:
+            server.close()
+        assert [s.id for s in sections] == ["sec_account", "sec_activity", "sec_news"]
+        assert sum(len(s.topics) for s in sections) == 7
