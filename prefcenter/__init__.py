@@ -11,12 +11,15 @@ import httpx
 from flask import Flask
 from flask_wtf import CSRFProtect
 
+from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
 from .catalog import CatalogCache
 from .cli import register_commands
 from .config import load_config
 from .courier import CourierClient
 from .errors import register_error_handlers
-from .links import LinkClaims, LinkSigner, Purpose
+from .links import LinkClaims, Purpose
+from .minting import LinkMinter
+from .security import register_security_headers
 from .services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,20 +40,16 @@ def create_app(
     app.config.update(load_config(config, environ))
     courier = courier or _courier_for(app)
     app.extensions["courier"] = courier
+    minter = LinkMinter.from_config(app.config)
     app.extensions["prefcenter"] = Services(
         courier=courier,
         catalog=CatalogCache(courier.list_sections, ttl=app.config["CATALOG_TTL"]),
-        links=LinkSigner(
-            app.config["LINK_SIGNING_KEYS"],
-            {
-                Purpose.MANAGE: app.config["MANAGE_LINK_MAX_AGE"],
-                Purpose.UNSUBSCRIBE: app.config["UNSUBSCRIBE_LINK_MAX_AGE"],
-                Purpose.EMBED: app.config["EMBED_LINK_MAX_AGE"],
-            },
-        ),
+        links=minter.signer,
+        minter=minter,
     )
-    CSRFProtect(app)
+    register_access(app, CSRFProtect(app))
     register_blueprints(app)
+    register_security_headers(app)
     register_error_handlers(app)
     register_commands(app)
     register_template_globals(app)
@@ -61,9 +60,13 @@ def create_app(
 
 def register_blueprints(app: Flask) -> None:
     """Attach the routes."""
-    from .views import bp
+    from . import api, unsubscribe, views
 
-    app.register_blueprint(bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.bp, url_prefix="/e/<embed_token>", name=EMBEDDED)
+    app.register_blueprint(views.links_bp)
+    app.register_blueprint(unsubscribe.bp)
+    app.register_blueprint(api.bp)
 
 
 def register_template_globals(app: Flask) -> None:
@@ -71,11 +74,20 @@ def register_template_globals(app: Flask) -> None:
     from .forms import field_key
     from .labels import channel_label
 
-    app.jinja_env.globals.update(field_key=field_key, channel_label=channel_label)
+    app.jinja_env.globals.update(
+        field_key=field_key,
+        channel_label=channel_label,
+        csrf_field=csrf_field,
+        home_url=home_url,
+        is_embedded=is_embedded,
+    )
 
     @app.context_processor
-    def demo_flag() -> dict[str, Any]:
-        return {"demo_mode": app.config["DEMO_MODE"]}
+    def settings() -> dict[str, Any]:
+        return {
+            "demo_mode": app.config["DEMO_MODE"],
+            "embed_parent_origins": app.config["EMBED_ALLOWED_ORIGINS"],
+        }
 
 
 def _courier_for(app: Flask) -> CourierClient:
@@ -95,10 +107,8 @@ def _courier_for(app: Flask) -> CourierClient:
 
 def _announce_demo(app: Flask) -> None:
     from .emulator.seed import DEMO_USER_ID
-    from .views import mint_link
 
-    with app.test_request_context():
-        link = mint_link(LinkClaims(user_id=DEMO_USER_ID, purpose=Purpose.MANAGE))
+    link = app.extensions["prefcenter"].minter.url(LinkClaims(DEMO_USER_ID, Purpose.MANAGE))
     print(
         "prefcenter is in demo mode (no COURIER_API_KEY): it talks to a built-in Courier"
         f" emulator.\nOpen the demo: {link}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "MANAGE_LINK_MAX_AGE": 30 * DAY,
     "UNSUBSCRIBE_LINK_MAX_AGE": 90 * DAY,  # CAN-SPAM: must work 30 days after sending
     "EMBED_LINK_MAX_AGE": 15 * 60,
+    "LINK_API_KEY": None,  # enables POST /api/links for senders not written in Python
+    # Origins allowed to frame the embedded page (CSP frame-ancestors); none by default.
+    "EMBED_ALLOWED_ORIGINS": [],
+    "PROXY_FIX_HOPS": 0,  # reverse proxies in front whose X-Forwarded-* headers to trust
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -46,7 +51,12 @@ ENVIRONMENT = {
     "MANAGE_LINK_MAX_AGE": "PREFCENTER_MANAGE_LINK_MAX_AGE",
     "UNSUBSCRIBE_LINK_MAX_AGE": "PREFCENTER_UNSUBSCRIBE_LINK_MAX_AGE",
     "EMBED_LINK_MAX_AGE": "PREFCENTER_EMBED_LINK_MAX_AGE",
+    "LINK_API_KEY": "LINK_API_KEY",
+    "EMBED_ALLOWED_ORIGINS": "EMBED_ALLOWED_ORIGINS",
+    "PROXY_FIX_HOPS": "PREFCENTER_PROXY_FIX_HOPS",
 }
+
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 MIN_KEY_LENGTH = 32  # HS256 keys shorter than the hash are guessable; PyJWT warns on them too
 
@@ -107,6 +117,11 @@ def load_config(
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
     config["PUBLIC_BASE_URL"] = public_url
+    for origin in config["EMBED_ALLOWED_ORIGINS"]:
+        if not ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"EMBED_ALLOWED_ORIGINS holds {origin!r}: give origins like https://app.example.com"
+            )
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
     return config

@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .access import EmbedLinkExpired, EmbedLinkInvalid
 from .courier import CourierError, CourierUnavailable
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
         return render_template("errors/stale_form.html"), 400
+
+    @app.errorhandler(EmbedLinkExpired)
+    def embed_expired(error: EmbedLinkExpired) -> tuple[str, int]:
+        return render_template("links/embed_expired.html"), 410
+
+    @app.errorhandler(EmbedLinkInvalid)
+    def embed_invalid(error: EmbedLinkInvalid) -> tuple[str, int]:
+        return render_template("links/invalid.html"), 404
 
     @app.errorhandler(CourierUnavailable)
     def courier_unavailable(error: CourierUnavailable) -> tuple[str, int, dict[str, str]]:

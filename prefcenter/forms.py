@@ -6,6 +6,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, FormField, HiddenField, SelectMultipleField
 from wtforms.validators import ValidationError
@@ -88,8 +89,7 @@ class PreferencesForm(FlaskForm):
 
     def error_summary(self) -> list[tuple[str, str]]:
         """Return (field id, message) for every error, in page order, for the summary box."""
-        summary = [(self.csrf_token.id, message) for message in self.csrf_token.errors]
-        summary += [(self.rendered.id, message) for message in self.rendered.errors]
+        summary = [(self.rendered.id, message) for message in self.rendered.errors]
         for topic in topics_of(self.page).values():
             fields = self.topic_fields(topic).form
             for field in (fields.status, fields.channels):
@@ -135,9 +135,9 @@ def _refusals(topic: TopicState, fields: TopicFields) -> list[tuple[Field, str]]
 
 
 def build_preferences_form(
-    page: tuple[SectionState, ...], rendered: str, *, formdata: Any = None
+    page: tuple[SectionState, ...], rendered: str, *, submitted: bool = False
 ) -> PreferencesForm:
-    """Build the form for these topics, from submitted data or from the page's values."""
+    """Build the form for these topics: from the request's form data, or from the page."""
     topics = topics_of(page)
     fields = {field_key(topic_id): FormField(TopicFields) for topic_id in topics}
     form_class = type("PagePreferencesForm", (PreferencesForm,), fields)
@@ -148,10 +148,12 @@ def build_preferences_form(
         }
         for topic in topics.values()
     }
-    kwargs: dict[str, Any] = {"data": {**initial, "rendered": rendered}}
-    if formdata is not None:
-        kwargs["formdata"] = formdata
-    form = form_class(**kwargs)
+    # CSRF is checked once per request in access.py, for session and embedded pages alike.
+    form = form_class(
+        formdata=request.form if submitted else None,
+        data={**initial, "rendered": rendered},
+        meta={"csrf": False},
+    )
     form.page = page
     for topic in topics.values():
         form.topic_fields(topic).form.channels.choices = [

@@ -9,6 +9,7 @@ from flask import current_app
 from .catalog import CatalogCache
 from .courier import CourierClient
 from .links import LinkSigner
+from .minting import LinkMinter
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Services:
     courier: CourierClient
     catalog: CatalogCache
     links: LinkSigner
+    minter: LinkMinter
 
 
 def services() -> Services:

@@ -1,4 +1,8 @@
-"""The preferences page, its save, and the sign-in link."""
+"""The preferences page, its save and "unsubscribe from everything".
+
+The blueprint is registered twice: at / for people signed in by session, and at
+/e/<embed_token>/ for the page framed in a product's settings (see access.py).
+"""
 
 from __future__ import annotations
 
@@ -14,78 +18,127 @@ from flask import (
     request,
     url_for,
 )
+from itsdangerous import BadData, URLSafeSerializer
 
-from .forms import PreferencesForm, build_preferences_form
-from .identity import Person, current_person, sign_in
+from .access import is_embedded, person, token_authenticated
+from .courier import PreferenceStatus
+from .forms import build_preferences_form
+from .identity import Person, sign_in
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from .preferences import SectionState, TopicState, build_page, topics_of
-from .saving import changed_topics, describe_change, save_changes
+from .saving import SaveOutcome, changed_topics, describe_change, save_changes
 from .services import services
 from .snapshot import SnapshotInvalid, dump_snapshot, load_snapshot
 
 bp = Blueprint("preferences", __name__)
+links_bp = Blueprint("links", __name__)
+
+UNDO_SALT = "prefcenter.undo-unsubscribe-all"
 
 
 @bp.get("/")
 def page() -> str | tuple[str, int]:
-    """Show the signed-in person's preferences, as Courier holds them now."""
-    person = current_person()
-    if person is None:
+    """Show the person's preferences, as Courier holds them now."""
+    who = person()
+    if who is None:
         return _signed_out()
-    svc = services()
-    sections = svc.catalog.sections()
-    preferences = svc.courier.list_preferences(person.user_id, person.tenant_id)
-    shown = build_page(sections, preferences)
-    form = build_preferences_form(shown, _snapshot(shown, person))
-    return render_template("preferences/page.html", form=form, page=shown)
+    shown = _read_page(who)
+    return _render_page(shown, build_preferences_form(shown, _snapshot(shown, who)))
 
 
 @bp.post("/")
-def save() -> Response | tuple[str, int]:
-    """Write the topics the person changed, then show the page again (PRG)."""
-    person = current_person()
-    if person is None:
+def save() -> Response | str | tuple[str, int]:
+    """Write the topics the person changed, then show the page again."""
+    who = person()
+    if who is None:
         return _signed_out()
-    svc = services()
-    sections = svc.catalog.sections()
+    sections = services().catalog.sections()
+    rendered = request.form.get("rendered", "")
     try:
-        shown = load_snapshot(
-            sections,
-            request.form.get("rendered", ""),
-            person.user_id,
-            current_app.config["SECRET_KEY"],
-            current_app.config["SECRET_KEY_FALLBACKS"],
-        )
+        shown = load_snapshot(sections, rendered, who.user_id, *_snapshot_keys())
     except SnapshotInvalid:
         return render_template("errors/stale_form.html"), 400
-    form = build_preferences_form(shown, request.form.get("rendered", ""))
+    form = build_preferences_form(shown, rendered, submitted=True)
     if not form.validate():
-        return _page_with_errors(form, shown, status=400)
+        return _render_page(shown, form), 400
 
     shown_topics = topics_of(shown)
     changes = changed_topics(shown_topics, form.choices())
-    outcome = save_changes(svc.courier, person.user_id, person.tenant_id, changes)
+    outcome = save_changes(services().courier, who.user_id, who.tenant_id, changes)
+    saved = [describe_change(shown_topics[t], s) for t, s in outcome.saved.items()]
+    # Topics that were saved are the new baseline, so a retry writes only what failed.
+    now_shown = _with_topics(shown, outcome.saved)
     if outcome.failed:
-        # Keep every choice the person made on screen. Topics that were saved are now the
-        # baseline, so trying again writes only the ones that failed.
-        now_shown = _with_topics(shown, outcome.saved)
-        form.page = now_shown
-        form.rendered.data = _snapshot(now_shown, person)
-        return render_template(
-            "preferences/page.html",
-            form=form,
-            page=now_shown,
-            saved=[describe_change(shown_topics[t], s) for t, s in outcome.saved.items()],
-            failed=[state.name for state in outcome.failed.values()],
-        ), 502
-    for topic_id, state in outcome.saved.items():
-        flash(describe_change(shown_topics[topic_id], state), "saved")
+        form.rendered.data = _snapshot(now_shown, who)
+        failed = [state.name for state in outcome.failed.values()]
+        return _render_page(now_shown, form, saved=saved, failed=failed, outcome=outcome), 502
+    if is_embedded():
+        # A framed page has no cookies for flash messages: show the result directly.
+        fresh = build_preferences_form(now_shown, _snapshot(now_shown, who))
+        return _render_page(now_shown, fresh, saved=saved, outcome=outcome, nothing=not changes)
+    for message in saved:
+        flash(message, "saved")
     if not changes:
         flash("Nothing to save: your preferences were already like this.", "info")
     return redirect(url_for(".page"))
 
 
-@bp.get("/l/<token>")
+@bp.post("/unsubscribe-all")
+def unsubscribe_all() -> str | tuple[str, int]:
+    """Opt the person out of every topic they may leave, and say what they will still get."""
+    who = person()
+    if who is None:
+        return _signed_out()
+    shown = _read_page(who)
+    topics = topics_of(shown)
+    changes = {
+        topic_id: replace(topic, opted_in=False)
+        for topic_id, topic in topics.items()
+        if not topic.required and topic.opted_in
+    }
+    outcome = save_changes(services().courier, who.user_id, who.tenant_id, changes)
+    undo = _undo_serializer().dumps({"u": who.user_id, "t": sorted(outcome.saved)})
+    status = 502 if outcome.failed else 200
+    return render_template(
+        "preferences/unsubscribed_all.html",
+        turned_off=[topics[t] for t in outcome.saved],
+        failed=[topics[t] for t in outcome.failed],
+        still_receiving=[t for t in topics.values() if t.required],
+        undo=undo if outcome.saved else None,
+    ), status
+
+
+@bp.post("/unsubscribe-all/undo")
+def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
+    """Turn back on the topics an "unsubscribe from everything" turned off."""
+    who = person()
+    if who is None:
+        return _signed_out()
+    try:
+        data = _undo_serializer().loads(request.form.get("undo", ""))
+    except BadData:
+        return render_template("errors/stale_form.html"), 400
+    if not isinstance(data, dict) or data.get("u") != who.user_id:
+        return render_template("errors/stale_form.html"), 400
+    shown = _read_page(who)
+    topics = topics_of(shown)
+    changes = {
+        topic_id: replace(topics[topic_id], opted_in=True)
+        for topic_id in data.get("t", [])
+        if topic_id in topics and not topics[topic_id].opted_in
+    }
+    outcome = save_changes(services().courier, who.user_id, who.tenant_id, changes)
+    now_shown = _with_topics(shown, outcome.saved)
+    form = build_preferences_form(now_shown, _snapshot(now_shown, who))
+    saved = [describe_change(topics[t], s) for t, s in outcome.saved.items()]
+    failed = [state.name for state in outcome.failed.values()]
+    return _render_page(
+        now_shown, form, saved=saved, failed=failed, outcome=outcome
+    ), 502 if failed else 200
+
+
+@links_bp.get("/l/<token>")
+@token_authenticated
 def open_link(token: str) -> Response | tuple[str, int]:
     """Sign in the person a manage link names, then drop the token from the address bar."""
     try:
@@ -95,13 +148,60 @@ def open_link(token: str) -> Response | tuple[str, int]:
     except LinkInvalid:
         return render_template("links/invalid.html"), 404
     sign_in(claims)
-    return redirect(url_for(".page"))
+    return redirect(url_for("preferences.page"))
 
 
-def mint_link(claims: LinkClaims) -> str:
-    """Return the full public URL of a link for `claims`."""
-    token = services().links.make(claims)
-    return f"{current_app.config['PUBLIC_BASE_URL']}/l/{token}"
+def manage_url(who: Person) -> str:
+    """A fresh link to all of this person's preferences."""
+    claims = LinkClaims(user_id=who.user_id, purpose=Purpose.MANAGE, tenant_id=who.tenant_id)
+    return services().minter.url(claims)
+
+
+def _read_page(who: Person) -> tuple[SectionState, ...]:
+    """The page for this person: the cached catalog plus one read of their preferences."""
+    svc = services()
+    sections = svc.catalog.sections()
+    return build_page(sections, svc.courier.list_preferences(who.user_id, who.tenant_id))
+
+
+def _render_page(
+    shown: tuple[SectionState, ...],
+    form,
+    *,
+    saved: list[str] | None = None,
+    failed: list[str] | None = None,
+    outcome: SaveOutcome | None = None,
+    nothing: bool = False,
+) -> str:
+    return render_template(
+        "preferences/page.html",
+        form=form,
+        page=shown,
+        saved=saved or [],
+        failed=failed or [],
+        nothing_changed=nothing,
+        save_event=_save_event(outcome) if outcome is not None else None,
+    )
+
+
+def _save_event(outcome: SaveOutcome) -> dict[str, object]:
+    """The `prefcenter:saved` message an embedded page posts to its host."""
+
+    def topic(state: TopicState) -> dict[str, object]:
+        status = PreferenceStatus.OPTED_IN if state.opted_in else PreferenceStatus.OPTED_OUT
+        if state.required:
+            status = PreferenceStatus.REQUIRED
+        return {
+            "topic_id": state.topic_id,
+            "status": status.value,
+            "channels": [c.value for c in state.channels],
+        }
+
+    return {
+        "type": "prefcenter:saved",
+        "saved": [topic(s) for s in outcome.saved.values()],
+        "failed": [s.topic_id for s in outcome.failed.values()],
+    }
 
 
 def _signed_out() -> tuple[str, int]:
@@ -109,23 +209,21 @@ def _signed_out() -> tuple[str, int]:
     if current_app.config["DEMO_MODE"]:
         from .emulator.seed import DEMO_USER_ID
 
-        demo_link = mint_link(LinkClaims(user_id=DEMO_USER_ID, purpose=Purpose.MANAGE))
+        demo_link = services().minter.url(LinkClaims(DEMO_USER_ID, Purpose.MANAGE))
     return render_template("preferences/signed_out.html", demo_link=demo_link), 401
 
 
-def _snapshot(shown: tuple[SectionState, ...], person: Person) -> str:
-    return dump_snapshot(
-        shown,
-        person.user_id,
-        current_app.config["SECRET_KEY"],
-        current_app.config["SECRET_KEY_FALLBACKS"],
-    )
+def _snapshot_keys() -> tuple[str, list[str]]:
+    return current_app.config["SECRET_KEY"], current_app.config["SECRET_KEY_FALLBACKS"]
 
 
-def _page_with_errors(
-    form: PreferencesForm, shown: tuple[SectionState, ...], *, status: int
-) -> tuple[str, int]:
-    return render_template("preferences/page.html", form=form, page=shown), status
+def _snapshot(shown: tuple[SectionState, ...], who: Person) -> str:
+    return dump_snapshot(shown, who.user_id, *_snapshot_keys())
+
+
+def _undo_serializer() -> URLSafeSerializer:
+    secret, fallbacks = _snapshot_keys()
+    return URLSafeSerializer([*reversed(fallbacks), secret], salt=UNDO_SALT)
 
 
 def _with_topics(

@@ -1,0 +1,71 @@
+"""POST /api/links: mint links for senders not written in Python, behind its own API key."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from .access import token_authenticated
+from .links import LinkClaims, Purpose
+from .services import services
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_ID_LENGTH = 256
+MAX_LOCALE_LENGTH = 35  # the longest BCP 47 tag anyone uses, with room to spare
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify({"error": message}), status
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool, limit: int) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _BadRequest(f"'{name}' must be a non-empty string")
+    if len(value) > limit or any(ord(char) < 32 for char in value):
+        raise _BadRequest(f"'{name}' must be at most {limit} printable characters")
+    return value
+
+
+@bp.post("/links")
+@token_authenticated
+def mint_link() -> tuple[Response, int]:
+    """Mint one link. Body: user_id, purpose, and optional tenant_id, topic_id, locale."""
+    expected = current_app.config["LINK_API_KEY"]
+    if not expected:
+        return _error(404, "the link API is not enabled (set LINK_API_KEY)")
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return _error(401, "send the link API key as 'Authorization: Bearer <key>'")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, "send a JSON object")
+    try:
+        purpose_name = _text(body, "purpose", required=True, limit=20)
+        try:
+            purpose = Purpose(purpose_name)
+        except ValueError:
+            raise _BadRequest(
+                "'purpose' must be one of: " + ", ".join(p.value for p in Purpose)
+            ) from None
+        claims = LinkClaims(
+            user_id=_text(body, "user_id", required=True, limit=MAX_ID_LENGTH) or "",
+            purpose=purpose,
+            tenant_id=_text(body, "tenant_id", required=False, limit=MAX_ID_LENGTH),
+            topic_id=_text(
+                body, "topic_id", required=purpose is Purpose.UNSUBSCRIBE, limit=MAX_ID_LENGTH
+            ),
+            locale=_text(body, "locale", required=False, limit=MAX_LOCALE_LENGTH),
+        )
+    except _BadRequest as exc:
+        return _error(400, str(exc))
+    return jsonify(services().minter.mint(claims).to_json()), 201

@@ -1,0 +1,96 @@
+"""Minting the public URLs people open: manage, one-click unsubscribe and embed links."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .config import load_config
+from .links import LinkClaims, LinkSigner, Purpose
+
+# Where each purpose's token is opened.
+PATHS = {
+    Purpose.MANAGE: "/l/{token}",
+    Purpose.UNSUBSCRIBE: "/u/{token}",
+    Purpose.EMBED: "/e/{token}/",
+}
+
+
+@dataclass(frozen=True)
+class MintedLink:
+    """A signed link and, for unsubscribe links, the email headers that go with it."""
+
+    url: str
+    token: str
+    purpose: Purpose
+    expires_at: int
+
+    @property
+    def email_headers(self) -> dict[str, str]:
+        """RFC 8058 headers for an unsubscribe link; empty for other purposes."""
+        if self.purpose is not Purpose.UNSUBSCRIBE:
+            return {}
+        return {
+            "List-Unsubscribe": f"<{self.url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The link as the minting endpoint returns it."""
+        body: dict[str, Any] = {
+            "url": self.url,
+            "token": self.token,
+            "purpose": self.purpose.value,
+            "expires_at": self.expires_at,
+        }
+        if self.email_headers:
+            body["headers"] = self.email_headers
+        return body
+
+
+def max_ages(config: Mapping[str, Any]) -> dict[Purpose, int]:
+    """Each purpose's link lifetime, in seconds, from the settings."""
+    return {
+        Purpose.MANAGE: config["MANAGE_LINK_MAX_AGE"],
+        Purpose.UNSUBSCRIBE: config["UNSUBSCRIBE_LINK_MAX_AGE"],
+        Purpose.EMBED: config["EMBED_LINK_MAX_AGE"],
+    }
+
+
+class LinkMinter:
+    """Sign claims and turn them into the URL a person opens."""
+
+    def __init__(self, signer: LinkSigner, public_base_url: str, ages: Mapping[Purpose, int]):
+        self.signer = signer
+        self._base = public_base_url.rstrip("/")
+        self._ages = dict(ages)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LinkMinter:
+        """Build a minter from checked settings (see prefcenter.config)."""
+        ages = max_ages(config)
+        return cls(LinkSigner(config["LINK_SIGNING_KEYS"], ages), config["PUBLIC_BASE_URL"], ages)
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> LinkMinter:
+        """Build a minter from the same environment variables the app reads."""
+        return cls.from_config(load_config(overrides))
+
+    def mint(self, claims: LinkClaims, *, now: float | None = None) -> MintedLink:
+        """Return a signed link for `claims`; unsubscribe links must name a topic."""
+        if claims.purpose is Purpose.UNSUBSCRIBE and not claims.topic_id:
+            raise ValueError("an unsubscribe link needs a topic")
+        issued = time.time() if now is None else now
+        token = self.signer.make(claims, now=issued)
+        return MintedLink(
+            url=self._base + PATHS[claims.purpose].format(token=token),
+            token=token,
+            purpose=claims.purpose,
+            expires_at=int(issued) + self._ages[claims.purpose],
+        )
+
+    def url(self, claims: LinkClaims) -> str:
+        """Return just the URL of a new link for `claims`."""
+        return self.mint(claims).url

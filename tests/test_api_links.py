@@ -1,0 +1,110 @@
+"""Minting links: from Python, and from the JSON endpoint protected by its own key."""
+
+from __future__ import annotations
+
+import pytest
+
+from prefcenter.emulator import seed
+from prefcenter.links import LinkClaims, Purpose
+from prefcenter.minting import LinkMinter
+
+API_KEY = "link-api-key-for-tests"
+HOST = "https://prefs.example.com"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "LINK_API_KEY": API_KEY}
+
+
+def mint(client, body, key=API_KEY):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return client.post("/api/links", json=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "body, path_prefix, opens_with",
+    [
+        ({"user_id": "u1", "purpose": "manage", "tenant_id": "acme"}, "/l/", 302),
+        ({"user_id": "u1", "purpose": "unsubscribe", "topic_id": seed.TOPIC_DIGEST}, "/u/", 200),
+        ({"user_id": "u1", "purpose": "embed", "locale": "de"}, "/e/", 200),
+    ],
+)
+def test_the_endpoint_mints_working_links(app, client, body, path_prefix, opens_with):
+    response = mint(client, body)
+    assert response.status_code == 201
+    link = response.get_json()
+    assert link["purpose"] == body["purpose"]
+    assert link["url"].startswith(HOST + path_prefix)
+    assert link["token"] in link["url"]
+    assert isinstance(link["expires_at"], int)
+    claims = app.extensions["prefcenter"].links.load(link["token"], Purpose(body["purpose"]))
+    assert claims.user_id == "u1"
+    assert app.test_client().get(link["url"].removeprefix(HOST)).status_code == opens_with
+    if body["purpose"] == "unsubscribe":
+        assert link["headers"] == {
+            "List-Unsubscribe": f"<{link['url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
+
+@pytest.mark.parametrize("key", [None, "wrong", API_KEY + "x"])
+def test_the_endpoint_refuses_without_its_key(client, key):
+    response = mint(client, {"user_id": "u1", "purpose": "manage"}, key=key)
+    assert response.status_code == 401
+    assert "token" not in response.get_json()
+
+
+def test_the_endpoint_is_off_unless_a_key_is_configured(app_config, courier):
+    from prefcenter import create_app
+
+    app = create_app({**app_config, "LINK_API_KEY": None}, courier=courier, environ={})
+    response = mint(app.test_client(), {"user_id": "u1", "purpose": "manage"}, key="")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"purpose": "manage"}, "'user_id'"),
+        ({"user_id": "", "purpose": "manage"}, "'user_id'"),
+        ({"user_id": 7, "purpose": "manage"}, "'user_id'"),
+        ({"user_id": "u1", "purpose": "admin"}, "'purpose' must be one of"),
+        ({"user_id": "u1", "purpose": "unsubscribe"}, "'topic_id'"),
+        ({"user_id": "u" * 300, "purpose": "manage"}, "at most 256"),
+        ({"user_id": "u\n1", "purpose": "manage"}, "printable"),
+        ({"user_id": "u1", "purpose": "manage", "locale": ["de"]}, "'locale'"),
+        ([1, 2], "JSON object"),
+        ("nope", "JSON object"),
+    ],
+)
+def test_bad_requests_get_a_clear_400(client, body, message):
+    response = mint(client, body)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_a_body_that_is_not_json_gets_a_400(client):
+    response = client.post(
+        "/api/links",
+        data=b"\xff\xfe not json",
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+def test_python_senders_mint_from_the_same_environment(app, client):
+    minter = LinkMinter.from_environment(
+        SECRET_KEY=app.config["SECRET_KEY"],
+        COURIER_API_KEY="unused",
+        PUBLIC_BASE_URL=HOST,
+    )
+    link = minter.mint(LinkClaims("u5", Purpose.MANAGE))
+    assert client.get(link.url.removeprefix(HOST)).status_code == 302
+    with client.session_transaction() as session:
+        assert session["user_id"] == "u5"
+
+
+def test_an_unsubscribe_link_without_a_topic_cannot_be_minted(app):
+    with pytest.raises(ValueError, match="topic"):
+        app.extensions["prefcenter"].minter.mint(LinkClaims("u1", Purpose.UNSUBSCRIBE))

@@ -1,0 +1,170 @@
+"""Embedding in a product's settings page: framing rules, no cookies, token-bound CSRF, proxies."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from prefcenter import create_app
+from prefcenter.emulator import seed
+from prefcenter.forms import field_key
+from prefcenter.links import LinkClaims, LinkSigner, Purpose
+
+from htmlform import HtmlForm, text_of
+
+USER = "user-1"
+HOST_ORIGIN = "https://app.example.com"
+DIGEST = f"{field_key(seed.TOPIC_DIGEST)}-status"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "EMBED_ALLOWED_ORIGINS": [HOST_ORIGIN, "http://localhost:8000"]}
+
+
+@pytest.fixture
+def frame(app):
+    """A third-party frame: the browser keeps no cookies for it."""
+    return app.test_client(use_cookies=False)
+
+
+def embed_url(mint, **claims):
+    return f"/e/{mint(USER, Purpose.EMBED, **claims)}/"
+
+
+def test_the_embedded_page_may_be_framed_only_by_configured_origins(frame, mint):
+    response = frame.get(embed_url(mint))
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert f"frame-ancestors {HOST_ORIGIN} http://localhost:8000" in policy
+    assert "X-Frame-Options" not in response.headers
+    assert "Set-Cookie" not in response.headers
+    assert "Security alerts" in text_of(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("path", ["/", "/l/whatever", "/u/whatever", "/static/style.css"])
+def test_every_other_page_refuses_framing(client, path):
+    response = client.get(path)
+    response.close()  # a static file is streamed from disk
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_no_page_allows_inline_script_or_style(frame, mint, client):
+    for response in (frame.get(embed_url(mint)), client.get("/")):
+        policy = response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in policy and "script-src 'self'" in policy
+        html = response.get_data(as_text=True)
+        assert "<script>" not in html and "style=" not in html and "<style" not in html
+
+
+def test_a_save_in_the_frame_works_without_cookies(frame, mint, courier_state):
+    page = frame.get(embed_url(mint))
+    form = HtmlForm.parse(page.get_data(as_text=True)).set(DIGEST, "OPTED_IN", True)
+    assert form.action.startswith("/e/") and form.action.endswith("/")
+    courier_state.clear_requests()
+
+    response = frame.post(form.action, data=form.submission())
+
+    assert response.status_code == 200  # shown directly: a frame has no cookies for PRG flashes
+    assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+    assert courier_state.store.user_preference(USER, seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
+    assert courier_state.count("PUT", r".*") == 1
+    html = response.get_data(as_text=True)
+    assert "Weekly digest: turned on." in text_of(html)
+    event = json.loads(re.search(r"data-save-event='([^']+)'", html).group(1))
+    assert event == {
+        "type": "prefcenter:saved",
+        "saved": [{"topic_id": seed.TOPIC_DIGEST, "status": "OPTED_IN", "channels": []}],
+        "failed": [],
+    }
+    # The page after the save keeps working: a second change saves too.
+    again = HtmlForm.parse(html).set(DIGEST, "OPTED_IN", False)
+    assert frame.post(again.action, data=again.submission()).status_code == 200
+    assert courier_state.store.user_preference(USER, seed.TOPIC_DIGEST)["status"] == "OPTED_OUT"
+
+
+@pytest.mark.parametrize("csrf", [None, "", "0" * 64])
+def test_a_frame_post_without_the_token_bound_csrf_is_refused(frame, mint, courier_state, csrf):
+    page = frame.get(embed_url(mint))
+    form = HtmlForm.parse(page.get_data(as_text=True)).set(DIGEST, "OPTED_IN", True)
+    data = form.submission()
+    if csrf is None:
+        data.pop("csrf_token")
+    else:
+        data["csrf_token"] = csrf
+    courier_state.clear_requests()
+    assert frame.post(form.action, data=data).status_code == 400
+    assert courier_state.count("PUT", r".*") == 0
+
+
+def test_csrf_from_one_frame_does_not_work_for_another_person(frame, mint, courier_state):
+    mine = HtmlForm.parse(frame.get(embed_url(mint)).get_data(as_text=True))
+    other = f"/e/{mint('user-2', Purpose.EMBED)}/"
+    data = mine.set(DIGEST, "OPTED_IN", True).submission()
+    courier_state.clear_requests()
+    assert frame.post(other, data=data).status_code == 400
+    assert courier_state.count("PUT", r".*") == 0
+
+
+def test_the_frame_acts_only_for_the_person_in_its_token(frame, mint, courier_state):
+    page = frame.get(embed_url(mint) + "?user_id=victim")
+    form = HtmlForm.parse(page.get_data(as_text=True)).set(DIGEST, "OPTED_IN", True)
+    courier_state.clear_requests()
+    frame.post(form.action + "?user_id=victim", data=form.submission(("user_id", "victim")))
+    assert [r.path for r in courier_state.requests if r.method == "PUT"] == [
+        f"/users/{USER}/preferences/{seed.TOPIC_DIGEST}"
+    ]
+
+
+def test_unsubscribe_from_everything_works_in_the_frame(frame, mint, courier_state):
+    html = frame.get(embed_url(mint)).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    action = re.search(r'action="(/e/[^"]+/unsubscribe-all)"', html).group(1)
+    response = frame.post(action, data={"csrf_token": csrf})
+    assert response.status_code == 200
+    assert courier_state.store.user_preference(USER, seed.TOPIC_BILLING)["status"] == "OPTED_OUT"
+
+
+def test_embed_tokens_are_refused_elsewhere_and_others_are_refused_here(frame, mint):
+    assert frame.get(f"/e/{mint(USER)}/").status_code == 404  # a manage token
+    assert frame.get(f"/l/{mint(USER, Purpose.EMBED)}").status_code == 404
+    assert frame.get("/e/garbage/").status_code == 404
+
+
+def test_an_expired_frame_asks_for_a_reload(app, frame):
+    signer = LinkSigner(app.config["LINK_SIGNING_KEYS"], {Purpose.EMBED: 60})
+    token = signer.make(LinkClaims(USER, Purpose.EMBED), now=1_000_000)
+    response = frame.get(f"/e/{token}/")
+    assert response.status_code == 410
+    assert "Reload the page" in text_of(response.get_data(as_text=True))
+
+
+def test_served_under_a_path_prefix_behind_a_proxy(app_config, courier, mint):
+    app = create_app({**app_config, "PROXY_FIX_HOPS": 1}, courier=courier, environ={})
+    browser = app.test_client()
+    proxy = {
+        "X-Forwarded-Prefix": "/prefs",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "example.com",
+    }
+    token = app.extensions["prefcenter"].links.make(LinkClaims(USER, Purpose.MANAGE))
+    signed_in = browser.get(f"/l/{token}", headers=proxy)
+    assert signed_in.headers["Location"] == "/prefs/"
+    page = browser.get("/", headers=proxy)
+    form = HtmlForm.parse(page.get_data(as_text=True))
+    assert form.action == "/prefs/"
+    assert "/prefs/static/style.css" in page.get_data(as_text=True)
+    embedded = app.test_client(use_cookies=False).get(
+        f"/e/{app.extensions['prefcenter'].links.make(LinkClaims(USER, Purpose.EMBED))}/",
+        headers=proxy,
+    )
+    assert HtmlForm.parse(embedded.get_data(as_text=True)).action.startswith("/prefs/e/")
+
+
+def test_without_proxy_fix_forwarded_headers_are_ignored(client, signed_in):
+    signed_in()
+    page = client.get("/", headers={"X-Forwarded-Prefix": "/evil"})
+    assert HtmlForm.parse(page.get_data(as_text=True)).action == "/"

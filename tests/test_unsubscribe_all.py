@@ -1,0 +1,94 @@
+"""Unsubscribe from everything: one action, every optional topic off, required ones listed."""
+
+from __future__ import annotations
+
+import re
+
+from werkzeug.datastructures import MultiDict
+
+from prefcenter.courier import ChannelClassification, PreferenceStatus, PreferenceUpdate
+from prefcenter.emulator import seed
+
+from htmlform import HtmlForm, text_of
+
+USER = "user-1"
+OPTIONAL = [
+    seed.TOPIC_BILLING,
+    seed.TOPIC_COMMENTS,
+    seed.TOPIC_REMINDERS,
+    seed.TOPIC_PRODUCT_UPDATES,
+    seed.TOPIC_DIGEST,
+    seed.TOPIC_EVENTS,
+]
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_everything_optional_is_turned_off_and_required_topics_are_listed(
+    signed_in, courier_state, courier
+):
+    courier.put_preference(
+        USER,
+        seed.TOPIC_COMMENTS,
+        PreferenceUpdate(PreferenceStatus.OPTED_IN, True, (ChannelClassification.PUSH,)),
+    )
+    client = signed_in()
+    page = client.get("/").get_data(as_text=True)
+    assert "Unsubscribe from everything" in text_of(page)
+    courier_state.clear_requests()
+
+    response = client.post("/unsubscribe-all", data={"csrf_token": csrf_of(page)})
+
+    assert response.status_code == 200
+    for topic_id in OPTIONAL:
+        assert courier_state.store.user_preference(USER, topic_id)["status"] == "OPTED_OUT"
+    # Only topics that were on are written; the digest and events were already off.
+    assert courier_state.count("PUT", r".*") == 4
+    assert courier_state.store.user_preference(USER, seed.TOPIC_COMMENTS)["custom_routing"] == [
+        "push"
+    ]
+    assert courier_state.store.user_preference(USER, seed.TOPIC_SECURITY)["status"] == "REQUIRED"
+    text = text_of(response.get_data(as_text=True))
+    assert "You are unsubscribed from everything optional" in text
+    still = text.split("You will still receive")[1]
+    assert "Security alerts" in still and "Weekly digest" not in still
+
+
+def test_undo_turns_back_on_what_was_turned_off(signed_in, courier_state):
+    client = signed_in()
+    page = client.get("/").get_data(as_text=True)
+    done = client.post("/unsubscribe-all", data={"csrf_token": csrf_of(page)})
+    undo = HtmlForm.parse(done.get_data(as_text=True))
+    assert undo.action == "/unsubscribe-all/undo"
+
+    response = client.post(undo.action, data=undo.submission())
+
+    assert response.status_code == 200
+    for topic_id in (seed.TOPIC_BILLING, seed.TOPIC_COMMENTS, seed.TOPIC_REMINDERS):
+        assert courier_state.store.user_preference(USER, topic_id)["status"] == "OPTED_IN"
+    # Topics that were off before stay off.
+    assert courier_state.store.user_preference(USER, seed.TOPIC_DIGEST)["status"] == "OPTED_OUT"
+    assert "Billing and receipts: turned on." in text_of(response.get_data(as_text=True))
+
+
+def test_unsubscribe_all_needs_the_csrf_token(signed_in, courier_state):
+    client = signed_in()
+    client.get("/")
+    courier_state.clear_requests()
+    assert client.post("/unsubscribe-all").status_code == 400
+    assert courier_state.count("PUT", r".*") == 0
+
+
+def test_an_undo_made_for_someone_else_is_refused(client, mint, courier_state):
+    client.get(f"/l/{mint('user-a')}")
+    page = client.get("/").get_data(as_text=True)
+    done = client.post("/unsubscribe-all", data={"csrf_token": csrf_of(page)})
+    undo = HtmlForm.parse(done.get_data(as_text=True))
+    client.get(f"/l/{mint('user-b')}")
+    page_b = client.get("/").get_data(as_text=True)
+    courier_state.clear_requests()
+    data = MultiDict([("csrf_token", csrf_of(page_b)), ("undo", undo.value("undo"))])
+    assert client.post("/unsubscribe-all/undo", data=data).status_code == 400
+    assert courier_state.count("PUT", r".*") == 0
