@@ -18,6 +18,9 @@ EMULATOR_KEY = "test-emulator-key"
 SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
 USER = "user-1"
 
+# Real-browser fixtures (Chromium, live servers) live in their own module.
+pytest_plugins = ["browser_fixtures"]
+
 
 @pytest.fixture
 def emulator() -> Flask:

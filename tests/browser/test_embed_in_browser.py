@@ -1,0 +1,106 @@
+"""In a real browser: a host page on one origin frames the page from another, cookies blocked."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import parse_qs
+
+from prefcenter.emulator import seed
+from prefcenter.links import LinkClaims, Purpose
+
+from browser_fixtures import LiveServer, serve
+
+HOST_SCRIPT = b"""
+window.prefcenterMessages = [];
+window.addEventListener("message", function (event) {
+  window.prefcenterMessages.push({origin: event.origin, data: event.data});
+  if (event.data && event.data.type === "prefcenter:resize") {
+    document.querySelector("iframe").style.height = event.data.height + "px";
+  }
+});
+"""
+
+
+def host_site() -> LiveServer:
+    """The product's account settings page, framing the embed URL given as ?frame=."""
+
+    def host(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/host.js":
+            start_response("200 OK", [("Content-Type", "text/javascript")])
+            return [HOST_SCRIPT]
+        frame = parse_qs(environ.get("QUERY_STRING", "")).get("frame", [""])[0]
+        page = (
+            "<!doctype html><html><head><title>Account settings</title>"
+            '<script src="/host.js"></script></head><body><h1>Account settings</h1>'
+            f'<iframe title="Notification preferences" src="{html.escape(frame)}" '
+            'width="600" height="400"></iframe></body></html>'
+        )
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [page.encode()]
+
+    return serve(host)
+
+
+def test_a_person_saves_inside_a_cross_site_frame_with_cookies_blocked(
+    live_prefcenter, browser_context
+):
+    host = host_site()
+    host_origin = host.url.replace("127.0.0.1", "localhost")
+    try:
+        prefs = live_prefcenter(EMBED_ALLOWED_ORIGINS=[host_origin])
+        token = prefs.app.extensions["prefcenter"].links.make(LinkClaims("user-1", Purpose.EMBED))
+        page = browser_context.new_page()
+        page.goto(f"{host_origin}/?frame={prefs.url}/e/{token}/")
+
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("heading", name="Notification preferences").wait_for()
+        inner = page.frames[1]
+        # The precondition: this browser really keeps no cookies for the framed site.
+        assert inner.evaluate("document.cookie = 'probe=1'; document.cookie") == ""
+
+        frame.get_by_role("switch", name="Weekly digest").check()
+        frame.get_by_role("button", name="Save preferences").click()
+        frame.get_by_text("Weekly digest: turned on.").wait_for()
+
+        stored = prefs.courier_state.store.user_preference("user-1", seed.TOPIC_DIGEST)
+        assert stored["status"] == "OPTED_IN"
+        page.wait_for_function(
+            "window.prefcenterMessages.some(m => m.data.type === 'prefcenter:saved')"
+        )
+        messages = page.evaluate("window.prefcenterMessages")
+        saved = [m for m in messages if m["data"]["type"] == "prefcenter:saved"]
+        assert saved == [
+            {
+                "origin": prefs.url,
+                "data": {
+                    "type": "prefcenter:saved",
+                    "saved": [
+                        {"topic_id": seed.TOPIC_DIGEST, "status": "OPTED_IN", "channels": []}
+                    ],
+                    "failed": [],
+                },
+            }
+        ]
+        heights = [
+            m["data"]["height"] for m in messages if m["data"]["type"] == "prefcenter:resize"
+        ]
+        assert heights and all(h > 300 for h in heights)
+        assert int(page.evaluate("document.querySelector('iframe').offsetHeight")) >= heights[-1]
+    finally:
+        host.stop()
+
+
+def test_a_host_not_on_the_list_cannot_frame_the_page(live_prefcenter, browser_context):
+    host = host_site()
+    host_origin = host.url.replace("127.0.0.1", "localhost")
+    try:
+        prefs = live_prefcenter(EMBED_ALLOWED_ORIGINS=["https://app.example.com"])
+        token = prefs.app.extensions["prefcenter"].links.make(LinkClaims("user-1", Purpose.EMBED))
+        page = browser_context.new_page()
+        page.goto(f"{host_origin}/?frame={prefs.url}/e/{token}/")
+        page.wait_for_timeout(500)
+        # Chromium refuses to render a frame its CSP forbids: no content from our page.
+        assert page.frame_locator("iframe").get_by_role("switch").count() == 0
+    finally:
+        host.stop()
