@@ -102,3 +102,18 @@ def test_the_link_command_prints_a_working_link(app, client):
     assert response.status_code == 302
     with client.session_transaction() as session:
         assert session["user_id"] == "user-9" and session["tenant_id"] == "acme"
+
+
+def test_the_link_command_prints_an_embed_url(app):
+    result = app.test_cli_runner().invoke(args=["link", "user-9", "--embed"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("https://prefs.example.com/e/") and url.endswith("/")
+    frame = app.test_client(use_cookies=False)
+    assert frame.get(url.removeprefix("https://prefs.example.com")).status_code == 200
+
+
+def test_the_link_command_refuses_two_purposes_at_once(app):
+    result = app.test_cli_runner().invoke(args=["link", "u", "--embed", "--unsubscribe", "t"])
+    assert result.exit_code != 0
+    assert "cannot be combined" in result.output
