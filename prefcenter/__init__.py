@@ -15,7 +15,7 @@ from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
 from .catalog import CatalogCache
 from .cli import register_commands
 from .config import load_config
-from .courier import CourierClient
+from .courier import CourierClient, RetryPolicy
 from .errors import register_error_handlers
 from .links import LinkClaims, Purpose
 from .minting import LinkMinter
@@ -91,8 +91,11 @@ def register_template_globals(app: Flask) -> None:
 
 
 def _courier_for(app: Flask) -> CourierClient:
-    timeout = httpx.Timeout(app.config["COURIER_TIMEOUT"], connect=3.0)
+    timeout = httpx.Timeout(app.config["COURIER_TIMEOUT"], connect=min(2.0, app.config["COURIER_TIMEOUT"]))
     writes = app.config["COURIER_MAX_CONCURRENT_WRITES"]
+    retry = RetryPolicy(
+        attempts=app.config["COURIER_RETRY_ATTEMPTS"], budget=app.config["COURIER_RETRY_BUDGET"]
+    )
     if app.config["DEMO_MODE"]:
         from .demo import demo_courier
 
@@ -102,6 +105,7 @@ def _courier_for(app: Flask) -> CourierClient:
         app.config["COURIER_BASE_URL"],
         timeout=timeout,
         max_concurrent_writes=writes,
+        retry=retry,
     )
 
 

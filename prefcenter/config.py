@@ -15,7 +15,9 @@ DAY = 24 * 60 * 60
 DEFAULTS: dict[str, Any] = {
     "COURIER_API_KEY": None,  # None: demo mode, talking to the embedded emulator
     "COURIER_BASE_URL": DEFAULT_BASE_URL,
-    "COURIER_TIMEOUT": 10.0,  # seconds for one Courier call
+    "COURIER_TIMEOUT": 5.0,  # seconds for one Courier call
+    "COURIER_RETRY_ATTEMPTS": 3,  # tries per call, the first included (GET and PUT only)
+    "COURIER_RETRY_BUDGET": 8.0,  # seconds after which no retry starts: pages answer promptly
     "COURIER_MAX_CONCURRENT_WRITES": 8,
     "SECRET_KEY": None,
     "SECRET_KEY_FALLBACKS": [],
@@ -32,6 +34,14 @@ DEFAULTS: dict[str, Any] = {
     "EMBED_ALLOWED_ORIGINS": [],
     "PROXY_FIX_HOPS": 0,  # reverse proxies in front whose X-Forwarded-* headers to trust
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Per client address; "memory://" is per process, use e.g. redis://host:6379 when several
+    # instances run behind a load balancer.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATE_LIMIT_LINKS": "60 per minute",  # opening manage, unsubscribe and embed links
+    "RATE_LIMIT_ONE_CLICK": "600 per minute",  # mail providers POST from few addresses
+    "RATE_LIMIT_API": "600 per minute",  # the link-minting endpoint
+    "AUDIT_LOG_PATH": None,  # None: consent records go to the log stream (stderr)
+    "LOG_LEVEL": "INFO",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": None,  # None: secure whenever PUBLIC_BASE_URL is https
@@ -54,6 +64,14 @@ ENVIRONMENT = {
     "LINK_API_KEY": "LINK_API_KEY",
     "EMBED_ALLOWED_ORIGINS": "EMBED_ALLOWED_ORIGINS",
     "PROXY_FIX_HOPS": "PREFCENTER_PROXY_FIX_HOPS",
+    "COURIER_RETRY_ATTEMPTS": "PREFCENTER_COURIER_RETRY_ATTEMPTS",
+    "COURIER_RETRY_BUDGET": "PREFCENTER_COURIER_RETRY_BUDGET",
+    "RATELIMIT_STORAGE_URI": "PREFCENTER_RATE_LIMIT_STORAGE_URI",
+    "RATE_LIMIT_LINKS": "PREFCENTER_RATE_LIMIT_LINKS",
+    "RATE_LIMIT_ONE_CLICK": "PREFCENTER_RATE_LIMIT_ONE_CLICK",
+    "RATE_LIMIT_API": "PREFCENTER_RATE_LIMIT_API",
+    "AUDIT_LOG_PATH": "PREFCENTER_AUDIT_LOG_PATH",
+    "LOG_LEVEL": "PREFCENTER_LOG_LEVEL",
 }
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")

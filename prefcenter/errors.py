@@ -32,7 +32,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CourierUnavailable)
     def courier_unavailable(error: CourierUnavailable) -> tuple[str, int, dict[str, str]]:
         log.warning("Courier unavailable: %s", error)
-        return render_template("errors/unavailable.html"), 503, {"Retry-After": "5"}
+        retry_after = max(5, round(error.retry_after or 0))
+        return render_template("errors/unavailable.html"), 503, {"Retry-After": str(retry_after)}
 
     @app.errorhandler(CourierError)
     def courier_failed(error: CourierError) -> tuple[str, int]:

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from prefcenter import create_app
-from prefcenter.courier import CourierClient
+from prefcenter.courier import CourierClient, RetryPolicy
 from prefcenter.emulator import create_emulator_app
 from prefcenter.inprocess import wsgi_transport
 from prefcenter.links import LinkClaims, Purpose
@@ -17,6 +17,8 @@ from prefcenter.links import LinkClaims, Purpose
 EMULATOR_KEY = "test-emulator-key"
 SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
 USER = "user-1"
+# Real retries, without real waiting: tests check what is retried, not how long it sleeps.
+FAST_RETRIES = RetryPolicy(sleep=lambda seconds: None)
 
 # Real-browser fixtures (Chromium, live servers) live in their own module.
 pytest_plugins = ["browser_fixtures"]
@@ -37,7 +39,9 @@ def courier_state(emulator: Flask):
 @pytest.fixture
 def courier(emulator: Flask) -> Iterator[CourierClient]:
     """Our Courier client, talking to the emulator in-process."""
-    client = CourierClient(EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator))
+    client = CourierClient(
+        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator), retry=FAST_RETRIES
+    )
     yield client
     client.close()
 

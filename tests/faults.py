@@ -20,9 +20,19 @@ class Fault:
     body: bytes = b'{"type": "api_error", "message": "injected fault"}'
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0  # seconds to wait before answering (or passing through)
+    times: int | None = None  # strike only the first N matching requests; None: all of them
 
     def matches(self, method: str, path: str) -> bool:
         return method == self.method and re.fullmatch(self.path_regex, path) is not None
+
+    def strike(self) -> bool:
+        """Whether this matching request is hit, counting down `times`."""
+        if self.times is None:
+            return True
+        if self.times <= 0:
+            return False
+        self.times -= 1
+        return True
 
 
 class FaultyCourier:
@@ -43,7 +53,10 @@ class FaultyCourier:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            with self._lock:
+                fault = next(
+                    (f for f in self.faults if f.matches(method, path) and f.strike()), None
+                )
             if fault and fault.delay:
                 time.sleep(fault.delay)
             if fault and fault.status is not None:

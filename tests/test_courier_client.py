@@ -20,14 +20,16 @@ from prefcenter.courier import (
 from prefcenter.emulator import create_emulator_app, seed
 from prefcenter.inprocess import wsgi_transport
 
-from conftest import EMULATOR_KEY
+from conftest import EMULATOR_KEY, FAST_RETRIES
 from faults import Fault, FaultyCourier
 
 OPT_IN = PreferenceUpdate(PreferenceStatus.OPTED_IN, False, ())
 
 
 def client_for(app, key: str = EMULATOR_KEY) -> CourierClient:
-    return CourierClient(key, "http://courier.test", transport=wsgi_transport(app))
+    return CourierClient(
+        key, "http://courier.test", transport=wsgi_transport(app), retry=FAST_RETRIES
+    )
 
 
 def test_catalog_is_parsed_into_sections_and_topics(courier):
@@ -116,7 +118,9 @@ def test_both_readings_of_the_list_give_the_same_preferences():
 
 def test_writes_for_one_save_run_concurrently(emulator, courier_state):
     slow = FaultyCourier(emulator, Fault("PUT", r".*", delay=0.2))
-    client = CourierClient(EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(slow))
+    client = CourierClient(
+        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(slow), retry=FAST_RETRIES
+    )
     topics = [seed.TOPIC_BILLING, seed.TOPIC_COMMENTS, seed.TOPIC_REMINDERS, seed.TOPIC_DIGEST]
     outcome = client.put_preferences("u1", {t: OPT_IN for t in topics})
     client.close()
@@ -128,7 +132,11 @@ def test_writes_for_one_save_run_concurrently(emulator, courier_state):
 def test_concurrent_writes_are_bounded(emulator):
     slow = FaultyCourier(emulator, Fault("PUT", r".*", delay=0.05))
     client = CourierClient(
-        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(slow), max_concurrent_writes=2
+        EMULATOR_KEY,
+        "http://courier.test",
+        transport=wsgi_transport(slow),
+        retry=FAST_RETRIES,
+        max_concurrent_writes=2,
     )
     topics = [
         seed.TOPIC_BILLING,
@@ -144,7 +152,9 @@ def test_concurrent_writes_are_bounded(emulator):
 
 def test_one_failed_write_does_not_hide_the_others(emulator, courier_state):
     faulty = FaultyCourier(emulator, Fault("PUT", rf".*/{seed.TOPIC_DIGEST}", status=503))
-    client = CourierClient(EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(faulty))
+    client = CourierClient(
+        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
+    )
     outcome = client.put_preferences("u1", {seed.TOPIC_DIGEST: OPT_IN, seed.TOPIC_EVENTS: OPT_IN})
     client.close()
     assert isinstance(outcome[seed.TOPIC_DIGEST], CourierUnavailable)
@@ -181,6 +191,7 @@ def test_courier_failures_are_unavailable(emulator, fault):
         EMULATOR_KEY,
         "http://courier.test",
         transport=wsgi_transport(FaultyCourier(emulator, fault)),
+        retry=FAST_RETRIES,
     )
     with pytest.raises(CourierUnavailable):
         client.list_preferences("u1")
@@ -203,6 +214,7 @@ def test_malformed_answers_are_upstream_errors(emulator, body):
         EMULATOR_KEY,
         "http://courier.test",
         transport=wsgi_transport(FaultyCourier(emulator, fault)),
+        retry=FAST_RETRIES,
     )
     with pytest.raises(CourierMalformedResponse):
         client.list_preferences("u1")
@@ -221,6 +233,7 @@ def test_unknown_status_and_channel_values_are_tolerated(emulator):
         EMULATOR_KEY,
         "http://courier.test",
         transport=wsgi_transport(FaultyCourier(emulator, fault)),
+        retry=FAST_RETRIES,
     )
     [topic] = client.list_preferences("u1")
     client.close()

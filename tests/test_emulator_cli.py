@@ -49,7 +49,11 @@ def start(*args: str, log: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     with log.open("w") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-m", "prefcenter.emulator", "--port", str(port), *args],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
         )
         try:
             wait_for_port(port, proc)
@@ -71,8 +75,7 @@ def empty_server(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
 
 def loopback_sdk(port: int, api_key: str = API_KEY) -> Courier:
     """The SDK talking real HTTP to the subprocess."""
-    return Courier(api_key=api_key, base_url=f"http://127.0.0.1:{port}", max_retries=0,
-                   timeout=10)
+    return Courier(api_key=api_key, base_url=f"http://127.0.0.1:{port}", max_retries=0, timeout=10)
 
 
 def test_cli_serves_courier_api_over_loopback(
@@ -81,26 +84,32 @@ def test_cli_serves_courier_api_over_loopback(
     port, proc = empty_server
     with loopback_sdk(port) as sdk:
         assert sdk.workspace_preferences.list().results == []
-        section = sdk.workspace_preferences.create(name="Alerts", has_custom_routing=True,
-                                                   routing_options=["email", "sms"])
-        topic = sdk.workspace_preferences.topics.create(section.id, name="Outages",
-                                                        default_status="OPTED_IN")
+        section = sdk.workspace_preferences.create(
+            name="Alerts", has_custom_routing=True, routing_options=["email", "sms"]
+        )
+        topic = sdk.workspace_preferences.topics.create(
+            section.id, name="Outages", default_status="OPTED_IN"
+        )
         sdk.users.preferences.update_or_create_topic(
-            topic.id, user_id="u1",
+            topic.id,
+            user_id="u1",
             topic={"status": "OPTED_OUT", "has_custom_routing": True, "custom_routing": ["sms"]},
         )
 
         prefs = sdk.users.preferences.retrieve("u1")
         assert [(p.topic_id, p.status, p.custom_routing, p.section_name) for p in prefs.items] == [
-            (topic.id, "OPTED_OUT", ["sms"], "Alerts")]
+            (topic.id, "OPTED_OUT", ["sms"], "Alerts")
+        ]
         with pytest.raises(courier.NotFoundError):
             sdk.users.preferences.retrieve_topic("pt_missing", user_id="u1")
     with loopback_sdk(port, api_key="wrong") as intruder:
         with pytest.raises(courier.AuthenticationError):
             intruder.workspace_preferences.list()
     # Raw HTTP too: a 405 is JSON over the real server as well.
-    response = httpx.patch(f"http://127.0.0.1:{port}/preferences/sections",
-                           headers={"Authorization": f"Bearer {API_KEY}"})
+    response = httpx.patch(
+        f"http://127.0.0.1:{port}/preferences/sections",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
     assert response.status_code == 405
     assert response.json()["type"] == "invalid_request_error"
 
@@ -123,10 +132,12 @@ def test_cli_seeds_a_file_database_once(tmp_path: Path) -> None:
                 sections = sdk.workspace_preferences.list().results
                 if attempt == 0:
                     sdk.users.preferences.update_or_create_topic(
-                        "pt_weekly_digest", user_id="demo-user", topic={"status": "OPTED_IN"})
+                        "pt_weekly_digest", user_id="demo-user", topic={"status": "OPTED_IN"}
+                    )
                 else:
-                    topic = sdk.users.preferences.retrieve_topic("pt_weekly_digest",
-                                                                 user_id="demo-user").topic
+                    topic = sdk.users.preferences.retrieve_topic(
+                        "pt_weekly_digest", user_id="demo-user"
+                    ).topic
                     assert topic.status == "OPTED_IN"
         finally:
             server.close()

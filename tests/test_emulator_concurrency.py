@@ -10,8 +10,14 @@ import pytest
 from prefcenter.emulator import create_emulator_app, seed
 from prefcenter.emulator.testing import courier_client
 
-TOPICS = [seed.TOPIC_BILLING, seed.TOPIC_COMMENTS, seed.TOPIC_REMINDERS,
-          seed.TOPIC_PRODUCT_UPDATES, seed.TOPIC_DIGEST, seed.TOPIC_EVENTS]
+TOPICS = [
+    seed.TOPIC_BILLING,
+    seed.TOPIC_COMMENTS,
+    seed.TOPIC_REMINDERS,
+    seed.TOPIC_PRODUCT_UPDATES,
+    seed.TOPIC_DIGEST,
+    seed.TOPIC_EVENTS,
+]
 
 
 @pytest.mark.parametrize("db", ["memory", "file"])
@@ -26,7 +32,8 @@ def test_twenty_concurrent_puts_all_land(tmp_path: Path, db: str) -> None:
         user, topic, n = job
         channels = [["email"], ["push"], ["inbox", "email"]][n % 3]
         return sdk.users.preferences.update_or_create_topic(
-            topic, user_id=user,
+            topic,
+            user_id=user,
             topic={"status": "OPTED_OUT", "has_custom_routing": True, "custom_routing": channels},
         ).message
 
@@ -42,8 +49,10 @@ def test_twenty_concurrent_puts_all_land(tmp_path: Path, db: str) -> None:
     assert results == ["success"] * 20
     for user, topic, n in jobs:
         assert stored[(user, topic)]["status"] == "OPTED_OUT"
-        assert stored[(user, topic)]["custom_routing"] == [["email"], ["push"],
-                                                           ["inbox", "email"]][n % 3]
+        assert (
+            stored[(user, topic)]["custom_routing"]
+            == [["email"], ["push"], ["inbox", "email"]][n % 3]
+        )
     assert all(len(prefs.items) == 7 for prefs in lists)
     assert state.count("PUT", r"/users/user-\d/preferences/pt_\w+") == 20
     assert len(state.requests) == 25

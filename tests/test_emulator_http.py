@@ -63,13 +63,17 @@ def test_malformed_json_is_a_400_and_is_logged(
 
 @pytest.mark.parametrize(
     "body",
-    [None, [], {"status": "OPTED_OUT"}, {"topic": "OPTED_OUT"}, {"topic": {}},
-     {"topic": {"status": "OPTED_IN", "has_custom_routing": "yes"}},
-     {"topic": {"status": "OPTED_IN", "custom_routing": "email"}}],
+    [
+        None,
+        [],
+        {"status": "OPTED_OUT"},
+        {"topic": "OPTED_OUT"},
+        {"topic": {}},
+        {"topic": {"status": "OPTED_IN", "has_custom_routing": "yes"}},
+        {"topic": {"status": "OPTED_IN", "custom_routing": "email"}},
+    ],
 )
-def test_bad_put_bodies_are_400(
-    http: httpx.Client, emu_state: EmulatorState, body: object
-) -> None:
+def test_bad_put_bodies_are_400(http: httpx.Client, emu_state: EmulatorState, body: object) -> None:
     response = http.put(f"/users/{USER}/preferences/{seed.TOPIC_COMMENTS}", json=body)
 
     assert_error(response, 400, "invalid_request_error")
@@ -125,16 +129,23 @@ def test_unknown_route_is_json_404(http: httpx.Client, emu_state: EmulatorState)
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic ZW11bGF0b3Ita2V5"},
-     {"Authorization": "Bearer emulator-key-not"}],
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic ZW11bGF0b3Ita2V5"},
+        {"Authorization": "Bearer emulator-key-not"},
+    ],
 )
 def test_requests_without_the_key_are_401(
     emu_app: Flask, emu_state: EmulatorState, headers: dict[str, str]
 ) -> None:
     with http_client(emu_app, api_key=None) as anonymous:
         response = anonymous.get("/nope", headers=headers)  # auth comes before routing
-        put = anonymous.put(f"/users/{USER}/preferences/{seed.TOPIC_COMMENTS}", headers=headers,
-                            json={"topic": {"status": "OPTED_OUT"}})
+        put = anonymous.put(
+            f"/users/{USER}/preferences/{seed.TOPIC_COMMENTS}",
+            headers=headers,
+            json={"topic": {"status": "OPTED_OUT"}},
+        )
 
     assert_error(response, 401, "authentication_error")
     assert_error(put, 401, "authentication_error")
@@ -157,14 +168,20 @@ def test_request_log_records_method_path_query_body_status(
 ) -> None:
     emu_state.clear_requests()
     http.get(f"/users/{USER}/preferences", params={"tenant_id": "acme"})
-    http.put(f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}",
-             json={"topic": {"status": "OPTED_IN"}})
+    http.put(
+        f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}", json={"topic": {"status": "OPTED_IN"}}
+    )
     http.delete(f"/users/{USER}/preferences/pt_gone")
 
     assert [(r.method, r.path, r.query, r.body, r.status) for r in emu_state.requests] == [
         ("GET", f"/users/{USER}/preferences", {"tenant_id": "acme"}, None, 200),
-        ("PUT", f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}", {},
-         {"topic": {"status": "OPTED_IN"}}, 200),
+        (
+            "PUT",
+            f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}",
+            {},
+            {"topic": {"status": "OPTED_IN"}},
+            200,
+        ),
         ("DELETE", f"/users/{USER}/preferences/pt_gone", {}, None, 404),
     ]
     assert emu_state.count("put", r"/users/[^/]+/preferences/.+") == 1
@@ -178,12 +195,16 @@ def test_user_ids_are_opaque_strings(http: httpx.Client, emu_state: EmulatorStat
     user = "team/alice@example.com"
     encoded = "team%2Falice%40example.com"
 
-    response = http.put(f"/users/{encoded}/preferences/{seed.TOPIC_EVENTS}",
-                        json={"topic": {"status": "OPTED_IN"}})
+    response = http.put(
+        f"/users/{encoded}/preferences/{seed.TOPIC_EVENTS}", json={"topic": {"status": "OPTED_IN"}}
+    )
 
     assert response.status_code == 200
     assert emu_state.store.raw_override(user, seed.TOPIC_EVENTS) == {
-        "status": "OPTED_IN", "has_custom_routing": False, "custom_routing": []}
+        "status": "OPTED_IN",
+        "has_custom_routing": False,
+        "custom_routing": [],
+    }
     assert http.get(f"/users/{encoded}/preferences").json()["items"][-1]["status"] == "OPTED_IN"
 
 
@@ -220,8 +241,9 @@ def test_idempotency_key_replays_the_first_post(
     headers = {"Idempotency-Key": "create-team-1"}
     first = http.post("/preferences/sections", json={"name": "Team"}, headers=headers)
     again = http.post("/preferences/sections", json={"name": "Team"}, headers=headers)
-    other = http.post("/preferences/sections", json={"name": "Team"},
-                      headers={"Idempotency-Key": "create-team-2"})
+    other = http.post(
+        "/preferences/sections", json={"name": "Team"}, headers={"Idempotency-Key": "create-team-2"}
+    )
 
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
@@ -235,11 +257,17 @@ def test_idempotent_bulk_update_is_not_applied_twice(
 ) -> None:
     path = f"/users/{USER}/preferences"
     headers = {"Idempotency-Key": "bulk-1"}
-    first = http.post(path, headers=headers,
-                      json={"topics": [{"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"}]})
+    first = http.post(
+        path,
+        headers=headers,
+        json={"topics": [{"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"}]},
+    )
     http.put(f"{path}/{seed.TOPIC_EVENTS}", json={"topic": {"status": "OPTED_OUT"}})
-    replay = http.post(path, headers=headers,
-                       json={"topics": [{"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"}]})
+    replay = http.post(
+        path,
+        headers=headers,
+        json={"topics": [{"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"}]},
+    )
 
     assert replay.json() == first.json()
     assert emu_state.store.user_preference(USER, seed.TOPIC_EVENTS)["status"] == "OPTED_OUT"
@@ -248,21 +276,31 @@ def test_idempotent_bulk_update_is_not_applied_twice(
 def test_bulk_entry_without_topic_id_fails_the_whole_request(
     http: httpx.Client, emu_state: EmulatorState
 ) -> None:
-    response = http.post(f"/users/{USER}/preferences", json={"topics": [
-        {"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"},
-        {"status": "OPTED_IN"},
-    ]})
+    response = http.post(
+        f"/users/{USER}/preferences",
+        json={
+            "topics": [
+                {"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"},
+                {"status": "OPTED_IN"},
+            ]
+        },
+    )
 
     assert_error(response, 400, "invalid_request_error")
     assert emu_state.store.override_count() == 0
 
 
 def test_bulk_duplicate_topic_is_reported(http: httpx.Client, emu_state: EmulatorState) -> None:
-    response = http.post(f"/users/{USER}/preferences", json={"topics": [
-        {"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"},
-        {"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_OUT"},
-        {"topic_id": seed.TOPIC_BILLING, "status": "REQUIRED"},
-    ]}).json()
+    response = http.post(
+        f"/users/{USER}/preferences",
+        json={
+            "topics": [
+                {"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"},
+                {"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_OUT"},
+                {"topic_id": seed.TOPIC_BILLING, "status": "REQUIRED"},
+            ]
+        },
+    ).json()
 
     assert [i["topic_id"] for i in response["items"]] == [seed.TOPIC_EVENTS]
     assert [e["topic_id"] for e in response["errors"]] == [seed.TOPIC_EVENTS, seed.TOPIC_BILLING]
@@ -271,23 +309,47 @@ def test_bulk_duplicate_topic_is_reported(http: httpx.Client, emu_state: Emulato
 
 def test_created_section_and_topic_json_shapes(http: httpx.Client) -> None:
     section = http.post("/preferences/sections", json={"name": "Labs"}).json()
-    topic = http.post(f"/preferences/sections/{section['id']}/topics",
-                      json={"name": "Beta", "default_status": "OPTED_IN"}).json()
+    topic = http.post(
+        f"/preferences/sections/{section['id']}/topics",
+        json={"name": "Beta", "default_status": "OPTED_IN"},
+    ).json()
 
-    assert set(section) == {"id", "name", "has_custom_routing", "routing_options", "topics",
-                            "created", "updated"}
+    assert set(section) == {
+        "id",
+        "name",
+        "has_custom_routing",
+        "routing_options",
+        "topics",
+        "created",
+        "updated",
+    }
     assert (section["has_custom_routing"], section["routing_options"]) == (False, [])
-    assert set(topic) == {"id", "name", "default_status", "allowed_preferences",
-                          "include_unsubscribe_header", "routing_options", "topic_data",
-                          "created", "updated"}
+    assert set(topic) == {
+        "id",
+        "name",
+        "default_status",
+        "allowed_preferences",
+        "include_unsubscribe_header",
+        "routing_options",
+        "topic_data",
+        "created",
+        "updated",
+    }
     assert topic["topic_data"] == {}
 
 
 def test_topic_digest_configuration_is_refused(http: httpx.Client) -> None:
-    response = http.post(f"/preferences/sections/{seed.SECTION_NEWS}/topics", json={
-        "name": "Daily", "default_status": "OPTED_IN",
-        "digest": {"template_id": "tpl", "schedules": [{"frequency": "daily", "time": "09:00"}]},
-    })
+    response = http.post(
+        f"/preferences/sections/{seed.SECTION_NEWS}/topics",
+        json={
+            "name": "Daily",
+            "default_status": "OPTED_IN",
+            "digest": {
+                "template_id": "tpl",
+                "schedules": [{"frequency": "daily", "time": "09:00"}],
+            },
+        },
+    )
 
     assert_error(response, 400, "invalid_request_error")
     assert len(http.get(f"/preferences/sections/{seed.SECTION_NEWS}/topics").json()["results"]) == 3
@@ -298,14 +360,28 @@ def test_stale_required_override_falls_back_when_topic_stops_being_required(
 ) -> None:
     topic_path = f"/preferences/sections/{seed.SECTION_ACCOUNT}/topics/{seed.TOPIC_SECURITY}"
     user_path = f"/users/{USER}/preferences/{seed.TOPIC_SECURITY}"
-    assert http.put(user_path, json={"topic": {"status": "REQUIRED", "has_custom_routing": True,
-                                                "custom_routing": ["sms"]}}).status_code == 200
+    assert (
+        http.put(
+            user_path,
+            json={
+                "topic": {
+                    "status": "REQUIRED",
+                    "has_custom_routing": True,
+                    "custom_routing": ["sms"],
+                }
+            },
+        ).status_code
+        == 200
+    )
 
     http.put(topic_path, json={"name": "Security alerts", "default_status": "OPTED_OUT"})
 
     topic = http.get(user_path).json()["topic"]
     assert (topic["status"], topic["default_status"], topic["custom_routing"]) == (
-        "OPTED_OUT", "OPTED_OUT", ["sms"])
+        "OPTED_OUT",
+        "OPTED_OUT",
+        ["sms"],
+    )
 
 
 def test_create_emulator_app_rejects_bad_configuration() -> None:

@@ -91,8 +91,13 @@ def test_retrieve_lists_every_topic_with_its_default(sdk: Courier) -> None:
 
 def test_retrieve_reflects_overrides(sdk: Courier) -> None:
     put(sdk, seed.TOPIC_DIGEST, status="OPTED_IN")
-    put(sdk, seed.TOPIC_COMMENTS, status="OPTED_OUT", has_custom_routing=True,
-        custom_routing=["push"])
+    put(
+        sdk,
+        seed.TOPIC_COMMENTS,
+        status="OPTED_OUT",
+        has_custom_routing=True,
+        custom_routing=["push"],
+    )
 
     by_id = {item.topic_id: item for item in sdk.users.preferences.retrieve(USER).items}
 
@@ -112,8 +117,13 @@ def test_retrieve_in_overrides_mode_lists_only_overridden_topics() -> None:
         with courier_client(app) as sdk:
             assert sdk.users.preferences.retrieve(USER).items == []
             put(sdk, seed.TOPIC_EVENTS, status="OPTED_IN")
-            put(sdk, seed.TOPIC_SECURITY, status="REQUIRED", has_custom_routing=True,
-                custom_routing=["sms"])
+            put(
+                sdk,
+                seed.TOPIC_SECURITY,
+                status="REQUIRED",
+                has_custom_routing=True,
+                custom_routing=["sms"],
+            )
 
             items = sdk.users.preferences.retrieve(USER).items
 
@@ -143,8 +153,13 @@ def test_retrieve_topic_without_override_is_the_default(sdk: Courier) -> None:
 
 
 def test_update_writes_status_and_routing(sdk: Courier, emu_state: EmulatorState) -> None:
-    put(sdk, seed.TOPIC_REMINDERS, status="OPTED_OUT", has_custom_routing=True,
-        custom_routing=["inbox", "email"])
+    put(
+        sdk,
+        seed.TOPIC_REMINDERS,
+        status="OPTED_OUT",
+        has_custom_routing=True,
+        custom_routing=["inbox", "email"],
+    )
 
     topic = sdk.users.preferences.retrieve_topic(seed.TOPIC_REMINDERS, user_id=USER).topic
     assert topic.status == "OPTED_OUT"
@@ -156,8 +171,13 @@ def test_update_writes_status_and_routing(sdk: Courier, emu_state: EmulatorState
 
 
 def test_update_replaces_routing_when_omitted(sdk: Courier, emu_state: EmulatorState) -> None:
-    put(sdk, seed.TOPIC_COMMENTS, status="OPTED_IN", has_custom_routing=True,
-        custom_routing=["push"])
+    put(
+        sdk,
+        seed.TOPIC_COMMENTS,
+        status="OPTED_IN",
+        has_custom_routing=True,
+        custom_routing=["push"],
+    )
 
     put(sdk, seed.TOPIC_COMMENTS, status="OPTED_OUT")
 
@@ -169,8 +189,13 @@ def test_update_replaces_routing_when_omitted(sdk: Courier, emu_state: EmulatorS
 
 
 def test_required_topic_reads_required_but_keeps_channels(sdk: Courier) -> None:
-    put(sdk, seed.TOPIC_SECURITY, status="OPTED_IN", has_custom_routing=True,
-        custom_routing=["email", "sms"])
+    put(
+        sdk,
+        seed.TOPIC_SECURITY,
+        status="OPTED_IN",
+        has_custom_routing=True,
+        custom_routing=["email", "sms"],
+    )
 
     topic = sdk.users.preferences.retrieve_topic(seed.TOPIC_SECURITY, user_id=USER).topic
 
@@ -183,19 +208,25 @@ def test_tenant_scoped_write_and_fallback(sdk: Courier, emu_state: EmulatorState
     prefs = sdk.users.preferences
     put(sdk, seed.TOPIC_COMMENTS, status="OPTED_OUT")
     # With no tenant override, a tenant read falls back to the user's own override.
-    assert prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER,
-                                tenant_id="acme").topic.status == "OPTED_OUT"
+    assert (
+        prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER, tenant_id="acme").topic.status
+        == "OPTED_OUT"
+    )
 
     prefs.update_or_create_topic(
-        seed.TOPIC_COMMENTS, user_id=USER, tenant_id="acme",
+        seed.TOPIC_COMMENTS,
+        user_id=USER,
+        tenant_id="acme",
         topic={"status": "OPTED_IN", "has_custom_routing": True, "custom_routing": ["email"]},
     )
 
     in_tenant = prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER, tenant_id="acme").topic
     assert (in_tenant.status, in_tenant.custom_routing) == ("OPTED_IN", ["email"])
     assert prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER).topic.status == "OPTED_OUT"
-    assert prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER,
-                                tenant_id="other").topic.status == "OPTED_OUT"
+    assert (
+        prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER, tenant_id="other").topic.status
+        == "OPTED_OUT"
+    )
     listed = {i.topic_id: i.status for i in prefs.retrieve(USER, tenant_id="acme").items}
     assert listed[seed.TOPIC_COMMENTS] == "OPTED_IN"
     # The tenant write touched only the tenant-scoped override.
@@ -207,13 +238,16 @@ def test_tenant_scoped_write_and_fallback(sdk: Courier, emu_state: EmulatorState
     prefs.delete_topic(seed.TOPIC_COMMENTS, user_id=USER, tenant_id="acme")
 
     assert emu_state.store.raw_override(USER, seed.TOPIC_COMMENTS, "acme") is None
-    assert prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER,
-                                tenant_id="acme").topic.status == "OPTED_OUT"
+    assert (
+        prefs.retrieve_topic(seed.TOPIC_COMMENTS, user_id=USER, tenant_id="acme").topic.status
+        == "OPTED_OUT"
+    )
 
 
 def test_delete_topic_resets_to_default(sdk: Courier, emu_state: EmulatorState) -> None:
-    put(sdk, seed.TOPIC_BILLING, status="OPTED_OUT", has_custom_routing=True,
-        custom_routing=["sms"])
+    put(
+        sdk, seed.TOPIC_BILLING, status="OPTED_OUT", has_custom_routing=True, custom_routing=["sms"]
+    )
 
     assert sdk.users.preferences.delete_topic(seed.TOPIC_BILLING, user_id=USER) is None
 
@@ -233,23 +267,40 @@ def test_bulk_update_applies_good_topics_and_reports_bad_ones(
 ) -> None:
     put(sdk, seed.TOPIC_EVENTS, status="OPTED_IN")
 
-    result = sdk.users.preferences.bulk_update(USER, topics=[
-        {"topic_id": seed.TOPIC_COMMENTS, "status": "OPTED_OUT", "has_custom_routing": True,
-         "custom_routing": ["email"]},
-        {"topic_id": "pt_does_not_exist", "status": "OPTED_IN"},
-        {"topic_id": seed.TOPIC_SECURITY, "status": "OPTED_OUT"},
-        {"topic_id": seed.TOPIC_BILLING, "status": "OPTED_IN", "custom_routing": ["fax"]},
-        {"topic_id": seed.TOPIC_DIGEST, "status": "OPTED_IN"},
-    ])
+    result = sdk.users.preferences.bulk_update(
+        USER,
+        topics=[
+            {
+                "topic_id": seed.TOPIC_COMMENTS,
+                "status": "OPTED_OUT",
+                "has_custom_routing": True,
+                "custom_routing": ["email"],
+            },
+            {"topic_id": "pt_does_not_exist", "status": "OPTED_IN"},
+            {"topic_id": seed.TOPIC_SECURITY, "status": "OPTED_OUT"},
+            {"topic_id": seed.TOPIC_BILLING, "status": "OPTED_IN", "custom_routing": ["fax"]},
+            {"topic_id": seed.TOPIC_DIGEST, "status": "OPTED_IN"},
+        ],
+    )
 
     assert [i.model_dump() for i in result.items] == [
-        {"topic_id": seed.TOPIC_COMMENTS, "status": "OPTED_OUT", "has_custom_routing": True,
-         "custom_routing": ["email"]},
-        {"topic_id": seed.TOPIC_DIGEST, "status": "OPTED_IN", "has_custom_routing": False,
-         "custom_routing": []},
+        {
+            "topic_id": seed.TOPIC_COMMENTS,
+            "status": "OPTED_OUT",
+            "has_custom_routing": True,
+            "custom_routing": ["email"],
+        },
+        {
+            "topic_id": seed.TOPIC_DIGEST,
+            "status": "OPTED_IN",
+            "has_custom_routing": False,
+            "custom_routing": [],
+        },
     ]
     assert [e.topic_id for e in result.errors] == [
-        "pt_does_not_exist", seed.TOPIC_SECURITY, seed.TOPIC_BILLING,
+        "pt_does_not_exist",
+        seed.TOPIC_SECURITY,
+        seed.TOPIC_BILLING,
     ]
     assert "not found" in result.errors[0].reason
     assert "REQUIRED" in result.errors[1].reason
@@ -281,11 +332,18 @@ def test_bulk_replace_resets_omitted_topics(sdk: Courier, emu_state: EmulatorSta
     put(sdk, seed.TOPIC_COMMENTS, status="OPTED_OUT")
     put(sdk, seed.TOPIC_DIGEST, status="OPTED_IN", tenant_id="acme")
 
-    result = sdk.users.preferences.bulk_replace(USER, topics=[
-        {"topic_id": seed.TOPIC_BILLING, "status": "OPTED_OUT"},
-        {"topic_id": seed.TOPIC_COMMENTS, "status": "OPTED_IN", "has_custom_routing": True,
-         "custom_routing": ["push"]},
-    ])
+    result = sdk.users.preferences.bulk_replace(
+        USER,
+        topics=[
+            {"topic_id": seed.TOPIC_BILLING, "status": "OPTED_OUT"},
+            {
+                "topic_id": seed.TOPIC_COMMENTS,
+                "status": "OPTED_IN",
+                "has_custom_routing": True,
+                "custom_routing": ["push"],
+            },
+        ],
+    )
 
     assert result.deleted == [seed.TOPIC_EVENTS]
     assert [(i.topic_id, i.status, i.custom_routing) for i in result.items] == [
@@ -304,10 +362,13 @@ def test_bulk_replace_is_atomic(sdk: Courier, emu_state: EmulatorState) -> None:
     put(sdk, seed.TOPIC_EVENTS, status="OPTED_IN")
 
     with pytest.raises(courier.BadRequestError) as caught:
-        sdk.users.preferences.bulk_replace(USER, topics=[
-            {"topic_id": seed.TOPIC_BILLING, "status": "OPTED_OUT"},
-            {"topic_id": seed.TOPIC_SECURITY, "status": "OPTED_OUT"},
-        ])
+        sdk.users.preferences.bulk_replace(
+            USER,
+            topics=[
+                {"topic_id": seed.TOPIC_BILLING, "status": "OPTED_OUT"},
+                {"topic_id": seed.TOPIC_SECURITY, "status": "OPTED_OUT"},
+            ],
+        )
 
     assert seed.TOPIC_SECURITY in caught.value.body["message"]
     assert emu_state.store.raw_override(USER, seed.TOPIC_BILLING) is None
@@ -386,7 +447,9 @@ def test_missing_or_wrong_key_is_an_authentication_error(
         headers = {"Authorization": courier.Omit()} if key is None else None
         with pytest.raises(courier.AuthenticationError) as caught:
             sdk.users.preferences.update_or_create_topic(
-                seed.TOPIC_COMMENTS, user_id=USER, topic={"status": "OPTED_OUT"},
+                seed.TOPIC_COMMENTS,
+                user_id=USER,
+                topic={"status": "OPTED_OUT"},
                 extra_headers=headers,
             )
         with pytest.raises(courier.AuthenticationError):
@@ -405,8 +468,11 @@ def test_missing_or_wrong_key_is_an_authentication_error(
 def test_workspace_list_matches_the_demo_catalog(sdk: Courier) -> None:
     sections = sdk.workspace_preferences.list().results
 
-    assert [s.id for s in sections] == [seed.SECTION_ACCOUNT, seed.SECTION_ACTIVITY,
-                                        seed.SECTION_NEWS]
+    assert [s.id for s in sections] == [
+        seed.SECTION_ACCOUNT,
+        seed.SECTION_ACTIVITY,
+        seed.SECTION_NEWS,
+    ]
     account, activity, news = sections
     assert account.name == "Account and security"
     assert account.description == "Messages about your account and its safety."
@@ -424,8 +490,12 @@ def test_workspace_list_matches_the_demo_catalog(sdk: Courier) -> None:
 def test_section_lifecycle(sdk: Courier, emu_state: EmulatorState) -> None:
     wp = sdk.workspace_preferences
 
-    created = wp.create(name="Team", description="Team news.", has_custom_routing=True,
-                        routing_options=["email", "inbox"])
+    created = wp.create(
+        name="Team",
+        description="Team news.",
+        has_custom_routing=True,
+        routing_options=["email", "inbox"],
+    )
 
     assert re.fullmatch(r"[A-Za-z0-9_-]{21}", created.id)
     assert (created.name, created.description, created.topics) == ("Team", "Team news.", [])
@@ -453,14 +523,22 @@ def test_topic_lifecycle(sdk: Courier) -> None:
     section = wp.create(name="Labs")
 
     topic = wp.topics.create(
-        section.id, name="Beta invites", default_status="OPTED_OUT",
-        description="Try things first.", allowed_preferences=["channel_preferences"],
-        include_unsubscribe_header=True, routing_options=["email"], topic_data={"team": "labs"},
+        section.id,
+        name="Beta invites",
+        default_status="OPTED_OUT",
+        description="Try things first.",
+        allowed_preferences=["channel_preferences"],
+        include_unsubscribe_header=True,
+        routing_options=["email"],
+        topic_data={"team": "labs"},
     )
 
     assert re.fullmatch(r"pt_[0-9a-z]{26}", topic.id)
     assert (topic.name, topic.default_status, topic.description) == (
-        "Beta invites", "OPTED_OUT", "Try things first.")
+        "Beta invites",
+        "OPTED_OUT",
+        "Try things first.",
+    )
     assert topic.allowed_preferences == ["channel_preferences"]
     assert topic.include_unsubscribe_header is True
     assert topic.topic_data == {"team": "labs"}
@@ -471,13 +549,17 @@ def test_topic_lifecycle(sdk: Courier) -> None:
     user_topic = sdk.users.preferences.retrieve_topic(topic.id, user_id=USER).topic
     assert (user_topic.status, user_topic.section_name) == ("OPTED_OUT", "Labs")
 
-    replaced = wp.topics.replace(topic.id, section_id=section.id, name="Beta program",
-                                 default_status="OPTED_IN")
+    replaced = wp.topics.replace(
+        topic.id, section_id=section.id, name="Beta program", default_status="OPTED_IN"
+    )
 
     assert (replaced.name, replaced.default_status) == ("Beta program", "OPTED_IN")
     assert replaced.description is None
     assert (replaced.allowed_preferences, replaced.routing_options, replaced.topic_data) == (
-        [], [], {})
+        [],
+        [],
+        {},
+    )
     assert replaced.include_unsubscribe_header is False
     assert sdk.users.preferences.retrieve_topic(topic.id, user_id=USER).topic.status == "OPTED_IN"
 
@@ -524,8 +606,11 @@ def test_unknown_section_or_topic_is_not_found(sdk: Courier, emu_state: Emulator
     with pytest.raises(courier.NotFoundError):
         wp.topics.archive(seed.TOPIC_BILLING, section_id=seed.SECTION_NEWS)
 
-    assert [s.id for s in wp.list().results] == [seed.SECTION_ACCOUNT, seed.SECTION_ACTIVITY,
-                                                  seed.SECTION_NEWS]
+    assert [s.id for s in wp.list().results] == [
+        seed.SECTION_ACCOUNT,
+        seed.SECTION_ACTIVITY,
+        seed.SECTION_NEWS,
+    ]
     assert seed.TOPIC_BILLING in [t.id for t in wp.topics.list(seed.SECTION_ACCOUNT).results]
 
 
@@ -538,10 +623,17 @@ def test_invalid_catalog_writes_are_bad_requests(sdk: Courier) -> None:
     with pytest.raises(courier.BadRequestError):
         wp.topics.create(seed.SECTION_NEWS, name="x", default_status="SOMETIMES")  # type: ignore[arg-type]
     with pytest.raises(courier.BadRequestError):
-        wp.topics.replace(seed.TOPIC_BILLING, section_id=seed.SECTION_ACCOUNT, name="x",
-                          default_status="OPTED_IN", allowed_preferences=["everything"])  # type: ignore[list-item]
+        wp.topics.replace(
+            seed.TOPIC_BILLING,
+            section_id=seed.SECTION_ACCOUNT,
+            name="x",
+            default_status="OPTED_IN",
+            allowed_preferences=["everything"],
+        )  # type: ignore[list-item]
 
     assert len(wp.list().results) == 3
     assert len(wp.topics.list(seed.SECTION_NEWS).results) == 3
-    assert wp.topics.retrieve(seed.TOPIC_BILLING,
-                              section_id=seed.SECTION_ACCOUNT).name == "Billing and receipts"
+    assert (
+        wp.topics.retrieve(seed.TOPIC_BILLING, section_id=seed.SECTION_ACCOUNT).name
+        == "Billing and receipts"
+    )

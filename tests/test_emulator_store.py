@@ -26,16 +26,20 @@ def test_file_database_is_seeded_once_and_persists(tmp_path: Path) -> None:
     db = str(tmp_path / "courier.sqlite3")
     first = create_emulator_app(db_path=db)
     first_store = first.extensions["courier_emulator"].store
-    first_store.set_user_preference(seed.DEMO_USER_ID, seed.TOPIC_DIGEST,
-                                    PreferenceWrite("OPTED_IN"))
+    first_store.set_user_preference(
+        seed.DEMO_USER_ID, seed.TOPIC_DIGEST, PreferenceWrite("OPTED_IN")
+    )
     first_store.close()
 
     second = create_emulator_app(db_path=db)
     store = second.extensions["courier_emulator"].store
     try:
         sections = store.list_sections()
-        assert [s["id"] for s in sections] == [seed.SECTION_ACCOUNT, seed.SECTION_ACTIVITY,
-                                               seed.SECTION_NEWS]
+        assert [s["id"] for s in sections] == [
+            seed.SECTION_ACCOUNT,
+            seed.SECTION_ACTIVITY,
+            seed.SECTION_NEWS,
+        ]
         assert sum(len(s["topics"]) for s in sections) == 7
         assert store.user_preference(seed.DEMO_USER_ID, seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
         assert seed.seed_demo_workspace(store) is False
@@ -57,12 +61,15 @@ def test_seed_catalog_builds_deterministic_ids(store: Store) -> None:
     assert len(topic_ids) == 12
     assert topic_ids[:2] == ["pt_cat_001_001", "pt_cat_001_002"]
     assert topic_ids[-1] == "pt_cat_003_004"
-    assert [s["id"] for s in store.list_sections()] == ["sec_cat_001", "sec_cat_002",
-                                                        "sec_cat_003"]
+    assert [s["id"] for s in store.list_sections()] == ["sec_cat_001", "sec_cat_002", "sec_cat_003"]
     prefs = store.user_preferences("u")
     assert [p["topic_id"] for p in prefs] == topic_ids
-    assert [p["default_status"] for p in prefs[:4]] == ["OPTED_IN", "OPTED_OUT", "REQUIRED",
-                                                        "OPTED_IN"]
+    assert [p["default_status"] for p in prefs[:4]] == [
+        "OPTED_IN",
+        "OPTED_OUT",
+        "REQUIRED",
+        "OPTED_IN",
+    ]
     with pytest.raises(Conflict):
         seed.seed_catalog(store, sections=1, topics_per_section=1)
 
@@ -104,10 +111,13 @@ def test_bulk_replace_failure_rolls_back(store: Store) -> None:
     store.set_user_preference("u", seed.TOPIC_EVENTS, PreferenceWrite("OPTED_IN"))
 
     with pytest.raises(InvalidRequest):
-        store.bulk_replace("u", [
-            BulkEntry(seed.TOPIC_BILLING, PreferenceWrite("OPTED_OUT")),
-            BulkEntry("pt_unknown", PreferenceWrite("OPTED_OUT")),
-        ])
+        store.bulk_replace(
+            "u",
+            [
+                BulkEntry(seed.TOPIC_BILLING, PreferenceWrite("OPTED_OUT")),
+                BulkEntry("pt_unknown", PreferenceWrite("OPTED_OUT")),
+            ],
+        )
 
     assert store.raw_override("u", seed.TOPIC_EVENTS) is not None
     assert store.raw_override("u", seed.TOPIC_BILLING) is None

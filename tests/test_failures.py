@@ -10,7 +10,7 @@ from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 from prefcenter.inprocess import wsgi_transport
 
-from conftest import EMULATOR_KEY
+from conftest import EMULATOR_KEY, FAST_RETRIES
 from faults import Fault, FaultyCourier
 from htmlform import HtmlForm, text_of
 
@@ -28,7 +28,9 @@ def faulty(emulator):
 
 @pytest.fixture
 def courier(faulty):
-    client = CourierClient(EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(faulty))
+    client = CourierClient(
+        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
+    )
     yield client
     client.close()
 

@@ -16,9 +16,12 @@ from .models import (
     Section,
     TopicPreference,
 )
+from .retries import NO_RETRIES, RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "NO_RETRIES",
+    "RetryPolicy",
     "CatalogTopic",
     "ChannelClassification",
     "CourierClient",

@@ -19,12 +19,13 @@ from .errors import (
     CourierUnavailable,
 )
 from .models import PreferenceUpdate, Section, TopicPreference, parse_list
+from .retries import RetryPolicy, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.courier.com"
 # A page view waits on these calls, so they are far shorter than the SDK's 60 s default.
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 
 def _segment(value: str) -> str:
@@ -47,7 +48,10 @@ class CourierClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
         max_concurrent_writes: int = 8,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
@@ -136,15 +140,45 @@ class CourierClient:
     # -- transport ---------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send one request and map every failure onto the CourierError tree."""
+        """Send one request, retrying passing failures, and map failures onto the error tree.
+
+        Every call this client makes is a GET or a PUT, both idempotent, so a retry can never
+        apply a change twice.
+        """
+        policy = self._retry
+        started = policy.clock()
+        attempt = 1
+        while True:
+            try:
+                return self._attempt(method, path, started, **kwargs)
+            except CourierUnavailable as exc:
+                elapsed = policy.clock() - started
+                wait = exc.retry_after if exc.retry_after is not None else policy.backoff(attempt)
+                if attempt >= policy.attempts or elapsed + wait >= policy.budget:
+                    raise
+                log.warning("retrying %s %s in %.2fs: %s", method, path, wait, exc)
+                policy.sleep(wait)
+                attempt += 1
+
+    def _attempt(self, method: str, path: str, started: float, **kwargs: Any) -> Any:
+        """Send the request once; raise CourierUnavailable for what may pass on a retry."""
+        # A retry gets no more time than the budget has left, so a hanging Courier cannot
+        # hold a page for several full timeouts.
+        remaining = self._retry.budget - (self._retry.clock() - started)
+        timeout = self._timeout
+        if remaining < (timeout.read or 0):
+            timeout = httpx.Timeout(max(remaining, 0.5), connect=timeout.connect)
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._http.request(method, path, timeout=timeout, **kwargs)
         except httpx.TimeoutException as exc:
             raise CourierUnavailable(f"Courier timed out on {method} {path}") from exc
         except httpx.TransportError as exc:
             raise CourierUnavailable(f"Courier could not be reached on {method} {path}") from exc
         if response.status_code == 429 or response.status_code >= 500:
-            raise CourierUnavailable(f"Courier answered {response.status_code} on {method} {path}")
+            raise CourierUnavailable(
+                f"Courier answered {response.status_code} on {method} {path}",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
         if response.status_code == 404:
             raise CourierNotFound(_error_message(response))
         if response.status_code >= 400:

@@ -8,6 +8,10 @@ class CourierError(Exception):
 class CourierUnavailable(CourierError):
     """Courier could not be reached, timed out, was rate limited or failed (5xx)."""
 
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds Courier asked us to wait, when it said
+
 
 class CourierMalformedResponse(CourierUnavailable):
     """Courier answered with JSON we cannot read: an upstream fault, not the user's."""
