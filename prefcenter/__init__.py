@@ -12,13 +12,16 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 
 from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
+from .audit import ConsentLog
 from .catalog import CatalogCache
 from .cli import register_commands
 from .config import load_config
 from .courier import CourierClient, RetryPolicy
 from .errors import register_error_handlers
 from .links import LinkClaims, Purpose
+from .logs import configure_logging
 from .minting import LinkMinter
+from .ratelimits import register_rate_limits
 from .security import register_security_headers
 from .services import Services
 
@@ -46,10 +49,13 @@ def create_app(
         catalog=CatalogCache(courier.list_sections, ttl=app.config["CATALOG_TTL"]),
         links=minter.signer,
         minter=minter,
+        consent=ConsentLog(app.config["AUDIT_LOG_PATH"]),
     )
+    configure_logging(app)
     register_access(app, CSRFProtect(app))
     register_blueprints(app)
     register_security_headers(app)
+    register_rate_limits(app)
     register_error_handlers(app)
     register_commands(app)
     register_template_globals(app)
@@ -60,13 +66,14 @@ def create_app(
 
 def register_blueprints(app: Flask) -> None:
     """Attach the routes."""
-    from . import api, unsubscribe, views
+    from . import api, health, unsubscribe, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.bp, url_prefix="/e/<embed_token>", name=EMBEDDED)
     app.register_blueprint(views.links_bp)
     app.register_blueprint(unsubscribe.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
 
 
 def register_template_globals(app: Flask) -> None:
@@ -91,7 +98,9 @@ def register_template_globals(app: Flask) -> None:
 
 
 def _courier_for(app: Flask) -> CourierClient:
-    timeout = httpx.Timeout(app.config["COURIER_TIMEOUT"], connect=min(2.0, app.config["COURIER_TIMEOUT"]))
+    timeout = httpx.Timeout(
+        app.config["COURIER_TIMEOUT"], connect=min(2.0, app.config["COURIER_TIMEOUT"])
+    )
     writes = app.config["COURIER_MAX_CONCURRENT_WRITES"]
     retry = RetryPolicy(
         attempts=app.config["COURIER_RETRY_ATTEMPTS"], budget=app.config["COURIER_RETRY_BUDGET"]

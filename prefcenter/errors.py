@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -43,7 +43,9 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/unavailable.html"), 502
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> tuple[str | Response, int]:
+        if request.blueprint == "api":  # machines get JSON, people get a page
+            return jsonify({"error": error.description}), error.code or 500
         return render_template("errors/http.html", error=error), error.code or 500
 
     @app.errorhandler(500)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .audit import ConsentLog, Via
 from .courier import CourierClient, CourierError
+from .identity import Person
 from .labels import channel_list
 from .preferences import TopicState
 
@@ -31,20 +33,28 @@ def changed_topics(
 
 def save_changes(
     courier: CourierClient,
-    user_id: str,
-    tenant_id: str | None,
+    consent: ConsentLog,
+    via: Via,
+    person: Person,
+    shown: Mapping[str, TopicState],
     changes: Mapping[str, TopicState],
 ) -> SaveOutcome:
-    """Write each changed topic to Courier, concurrently; one write per topic."""
+    """Write each changed topic to Courier, concurrently, one write per topic; record each."""
     if not changes:
         return SaveOutcome()
     errors: dict[str, CourierError | None] = courier.put_preferences(
-        user_id, {topic_id: state.update() for topic_id, state in changes.items()}, tenant_id
+        person.user_id,
+        {topic_id: state.update() for topic_id, state in changes.items()},
+        person.tenant_id,
     )
-    return SaveOutcome(
+    outcome = SaveOutcome(
         saved={tid: state for tid, state in changes.items() if errors.get(tid) is None},
         failed={tid: state for tid, state in changes.items() if errors.get(tid) is not None},
     )
+    for topic_id, state in outcome.saved.items():
+        old = shown[topic_id].update()
+        consent.record(via, person, topic_id, state.name, old, state.update())
+    return outcome
 
 
 def describe_change(before: TopicState, after: TopicState) -> str:

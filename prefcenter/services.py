@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from .audit import ConsentLog
 from .catalog import CatalogCache
 from .courier import CourierClient
 from .links import LinkSigner
@@ -20,6 +21,7 @@ class Services:
     catalog: CatalogCache
     links: LinkSigner
     minter: LinkMinter
+    consent: ConsentLog
 
 
 def services() -> Services:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from .access import token_authenticated
+from .audit import Via
 from .courier import CourierNotFound, PreferenceStatus, PreferenceUpdate, TopicPreference
 from .identity import Person
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
@@ -51,7 +52,9 @@ def one_click(token: str) -> str | tuple[str, int]:
     if _is_required(topic):
         return _page("required", claims, who, topic, token)
     if topic.status is not PreferenceStatus.OPTED_OUT:
-        _write(who, topic, PreferenceStatus.OPTED_OUT)
+        # Our own page's button says so; anything else is a mail provider's one-click POST.
+        via = Via.UNSUBSCRIBE_PAGE if request.form.get("source") == "page" else Via.ONE_CLICK
+        _write(via, who, topic, PreferenceStatus.OPTED_OUT)
     return _page("unsubscribed", claims, who, topic, token)
 
 
@@ -64,7 +67,7 @@ def resubscribe(token: str) -> str | tuple[str, int]:
     except _Refused as refused:
         return refused.page
     if not _is_required(topic) and topic.status is not PreferenceStatus.OPTED_IN:
-        _write(who, topic, PreferenceStatus.OPTED_IN)
+        _write(Via.UNSUBSCRIBE_UNDO, who, topic, PreferenceStatus.OPTED_IN)
     return _page("resubscribed", claims, who, topic, token)
 
 
@@ -91,10 +94,14 @@ def _is_required(topic: TopicPreference) -> bool:
     return PreferenceStatus.REQUIRED in (topic.status, topic.default_status)
 
 
-def _write(who: Person, topic: TopicPreference, status: PreferenceStatus) -> None:
+def _write(via: Via, who: Person, topic: TopicPreference, status: PreferenceStatus) -> None:
     # Courier's PUT replaces routing, so the person's channel choices are sent back as read.
-    update = PreferenceUpdate(status, topic.has_custom_routing, topic.custom_routing)
-    services().courier.put_preference(who.user_id, topic.topic_id, update, who.tenant_id)
+    routing = (topic.has_custom_routing, topic.custom_routing)
+    old = PreferenceUpdate(topic.status or topic.default_status or status, *routing)
+    new = PreferenceUpdate(status, *routing)
+    svc = services()
+    svc.courier.put_preference(who.user_id, topic.topic_id, new, who.tenant_id)
+    svc.consent.record(via, who, topic.topic_id, topic.topic_name, old, new)
 
 
 def _manage_url(who: Person) -> str:

@@ -21,6 +21,7 @@ from flask import (
 from itsdangerous import BadData, URLSafeSerializer
 
 from .access import is_embedded, person, token_authenticated
+from .audit import Via
 from .courier import PreferenceStatus
 from .forms import build_preferences_form
 from .identity import Person, sign_in
@@ -64,7 +65,8 @@ def save() -> Response | str | tuple[str, int]:
 
     shown_topics = topics_of(shown)
     changes = changed_topics(shown_topics, form.choices())
-    outcome = save_changes(services().courier, who.user_id, who.tenant_id, changes)
+    via = Via.EMBEDDED_PAGE if is_embedded() else Via.MANAGE_PAGE
+    outcome = _save(via, who, shown_topics, changes)
     saved = [describe_change(shown_topics[t], s) for t, s in outcome.saved.items()]
     # Topics that were saved are the new baseline, so a retry writes only what failed.
     now_shown = _with_topics(shown, outcome.saved)
@@ -96,7 +98,7 @@ def unsubscribe_all() -> str | tuple[str, int]:
         for topic_id, topic in topics.items()
         if not topic.required and topic.opted_in
     }
-    outcome = save_changes(services().courier, who.user_id, who.tenant_id, changes)
+    outcome = _save(Via.UNSUBSCRIBE_ALL, who, topics, changes)
     undo = _undo_serializer().dumps({"u": who.user_id, "t": sorted(outcome.saved)})
     status = 502 if outcome.failed else 200
     return render_template(
@@ -127,7 +129,7 @@ def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
         for topic_id in data.get("t", [])
         if topic_id in topics and not topics[topic_id].opted_in
     }
-    outcome = save_changes(services().courier, who.user_id, who.tenant_id, changes)
+    outcome = _save(Via.UNSUBSCRIBE_ALL_UNDO, who, topics, changes)
     now_shown = _with_topics(shown, outcome.saved)
     form = build_preferences_form(now_shown, _snapshot(now_shown, who))
     saved = [describe_change(topics[t], s) for t, s in outcome.saved.items()]
@@ -155,6 +157,13 @@ def manage_url(who: Person) -> str:
     """A fresh link to all of this person's preferences."""
     claims = LinkClaims(user_id=who.user_id, purpose=Purpose.MANAGE, tenant_id=who.tenant_id)
     return services().minter.url(claims)
+
+
+def _save(
+    via: Via, who: Person, shown: dict[str, TopicState], changes: dict[str, TopicState]
+) -> SaveOutcome:
+    svc = services()
+    return save_changes(svc.courier, svc.consent, via, who, shown, changes)
 
 
 def _read_page(who: Person) -> tuple[SectionState, ...]:

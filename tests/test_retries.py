@@ -157,7 +157,6 @@ def test_a_timeout_is_retried_with_no_more_than_the_budget_left(emulator):
     faulty = FaultyCourier(emulator, slow)
     # A real server, so the client's read timeout really fires.
 
-
     server = make_server("127.0.0.1", 0, faulty, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

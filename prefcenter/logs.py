@@ -1,0 +1,93 @@
+"""Structured logs: one JSON object per line, each tagged with the request's id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_HANDLER_NAME = "prefcenter-json"
+
+access_log = logging.getLogger("prefcenter.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON line; extra fields go in `extra={"fields": {...}}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class RequestIdFilter(logging.Filter):
+    """Attach the current request's id to every record logged while handling it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context() and "request_id" in g:
+            record.request_id = g.request_id
+        return True
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled, if any."""
+    return g.get("request_id") if has_request_context() else None
+
+
+def configure_logging(app: Flask) -> None:
+    """Send the app's logs to stderr as JSON lines and tag requests with an id."""
+    logger = logging.getLogger("prefcenter")
+    logger.setLevel(app.config["LOG_LEVEL"])
+    # One handler per process, however many apps are built in it (tests build many).
+    if not any(handler.get_name() == _HANDLER_NAME for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name(_HANDLER_NAME)
+        handler.setFormatter(JsonFormatter())
+        handler.addFilter(RequestIdFilter())
+        logger.addHandler(handler)
+
+    @app.before_request
+    def tag_request() -> None:
+        sent = request.headers.get("X-Request-ID", "")
+        g.request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        # The route's pattern, never the path: paths carry sign-in tokens.
+        route = request.url_rule.rule if request.url_rule else "(no route)"
+        elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            route,
+            response.status_code,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 2),
+                }
+            },
+        )
+        return response

@@ -1,0 +1,165 @@
+"""Security: headers, cookie flags, rate limits, request ids, and the API key kept out of sight."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from prefcenter import create_app
+from prefcenter.courier import CourierClient
+from prefcenter.emulator import create_emulator_app, seed
+from prefcenter.forms import field_key
+from prefcenter.inprocess import wsgi_transport
+from prefcenter.links import LinkClaims, Purpose
+from prefcenter.logs import JsonFormatter
+
+from conftest import FAST_RETRIES
+from faults import Fault, FaultyCourier
+from htmlform import HtmlForm
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+def test_pages_carry_the_security_headers(client, signed_in, mint):
+    signed_in()
+    for path in (
+        "/",
+        f"/l/{mint()}",
+        f"/u/{mint(purpose=Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_DIGEST)}",
+        "/nope",
+    ):
+        response = client.get(path)
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/", base_url="https://prefs.example.com")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_over_https(client, mint):
+    cookie = client.get(f"/l/{mint()}").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_the_session_cookie_is_not_secure_for_plain_http_local_use(app_config, courier, mint):
+    app = create_app(
+        {**app_config, "PUBLIC_BASE_URL": "http://127.0.0.1:5000"}, courier=courier, environ={}
+    )
+    token = app.extensions["prefcenter"].links.make(LinkClaims("u1", Purpose.MANAGE))
+    cookie = app.test_client().get(f"/l/{token}").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" not in cookie
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {
+        **app_config,
+        "RATE_LIMIT_LINKS": "3 per minute",
+        "RATE_LIMIT_ONE_CLICK": "2 per minute",
+        "RATE_LIMIT_API": "2 per minute",
+        "LINK_API_KEY": "api-key",
+    }
+
+
+def test_opening_links_is_rate_limited_per_address(client, mint):
+    statuses = [client.get(f"/l/{mint()}").status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    assert "Too Many Requests" in client.get(f"/l/{mint()}").get_data(as_text=True)
+    # Another address has its own allowance.
+    other = client.get(f"/l/{mint()}", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 302
+
+
+def test_one_click_and_the_api_have_their_own_limits(app, mint):
+    mail = app.test_client(use_cookies=False)
+    link = f"/u/{mint(purpose=Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_BILLING)}"
+    assert [mail.post(link, data=ONE_CLICK).status_code for _ in range(3)] == [200, 200, 429]
+    headers = {"Authorization": "Bearer api-key"}
+    body = {"user_id": "u1", "purpose": "manage"}
+    codes = [mail.post("/api/links", json=body, headers=headers).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    limited = mail.post("/api/links", json=body, headers=headers)
+    assert "error" in limited.get_json()
+
+
+def test_every_response_has_a_request_id_and_a_safe_incoming_one_is_kept(client):
+    generated = client.get("/").headers["X-Request-ID"]
+    assert len(generated) == 32
+    assert (
+        client.get("/", headers={"X-Request-ID": "lb-1234.abc"}).headers["X-Request-ID"]
+        == "lb-1234.abc"
+    )
+    forged = client.get("/", headers={"X-Request-ID": "<script>x</script>"})
+    assert len(forged.headers["X-Request-ID"]) == 32
+
+
+def test_logs_are_json_with_the_route_not_the_token(client, mint, caplog):
+    token = mint()
+    with caplog.at_level(logging.INFO, logger="prefcenter"):
+        client.get(f"/l/{token}", headers={"X-Request-ID": "req-42"})
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    access = [line for line in lines if line["logger"] == "prefcenter.access"]
+    assert access[-1]["route"] == "/l/<token>" and access[-1]["status"] == 302
+    assert access[-1]["request_id"] == "req-42"
+    assert all(token not in json.dumps(line) for line in lines)
+
+
+def test_a_request_body_over_the_limit_is_refused(signed_in):
+    client = signed_in()
+    response = client.post("/", data={"x": "y" * 70_000})
+    assert response.status_code == 413
+
+
+SECRET_API_KEY = "sk_live_DO_NOT_LEAK_0123456789abcdef"
+
+
+def test_the_courier_api_key_never_appears_in_pages_or_logs(caplog, mint):
+    emulator = create_emulator_app(api_key=SECRET_API_KEY)
+    faulty = FaultyCourier(emulator)
+    courier = CourierClient(
+        SECRET_API_KEY, "http://courier.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
+    )
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "s" * 40,
+            "COURIER_API_KEY": SECRET_API_KEY,
+            "PROPAGATE_EXCEPTIONS": False,
+        },
+        courier=courier,
+        environ={},
+    )
+    links = app.extensions["prefcenter"].links
+
+    client = app.test_client()
+    pages = []
+    with caplog.at_level(logging.DEBUG):
+        pages.append(client.get(f"/l/{links.make(LinkClaims('u1', Purpose.MANAGE))}"))
+        page = client.get("/")
+        pages.append(page)
+        form = HtmlForm.parse(page.get_data(as_text=True))
+        form.set(f"{field_key(seed.TOPIC_DIGEST)}-status", "OPTED_IN", True)
+        faulty.faults.append(Fault("PUT", r".*", status=500))
+        pages.append(client.post("/", data=form.submission()))
+        faulty.faults[:] = [Fault("GET", r".*", status=401, body=b'{"message":"bad key"}')]
+        pages.append(client.get("/"))
+        pages.append(client.get("/readyz"))
+        faulty.faults[:] = [Fault("GET", r".*", status=200, body=b"{broken")]
+        pages.append(client.get("/"))
+        unsubscribe = links.make(LinkClaims("u1", Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_BILLING))
+        pages.append(app.test_client(use_cookies=False).post(f"/u/{unsubscribe}", data=ONE_CLICK))
+    assert {p.status_code for p in pages} >= {302, 502, 503}
+    for response in pages:
+        assert SECRET_API_KEY not in response.get_data(as_text=True)
+        assert all(SECRET_API_KEY not in value for value in response.headers.values())
+    formatted = [JsonFormatter().format(record) for record in caplog.records]
+    assert formatted, "the failures above should have been logged"
+    assert all(SECRET_API_KEY not in line for line in formatted)
+    courier.close()
