@@ -6,11 +6,15 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test chromium lint
+.PHONY: run serve test chromium lint
 
 run: $(VENV)/.run-deps
 	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
 		exec $(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+# Production server (gunicorn.conf.py); needs COURIER_API_KEY and SECRET_KEY.
+serve: $(VENV)/.run-deps
+	exec $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: $(VENV)/.test-deps chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
