@@ -13,6 +13,7 @@ from flask_wtf import CSRFProtect
 
 from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
 from .audit import ConsentLog
+from .brandviews import brand_stylesheet_url, current_brand
 from .catalog import CatalogCache
 from .cli import register_commands
 from .config import load_config
@@ -66,7 +67,7 @@ def create_app(
 
 def register_blueprints(app: Flask) -> None:
     """Attach the routes."""
-    from . import api, health, unsubscribe, views
+    from . import api, brandviews, health, unsubscribe, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.bp, url_prefix="/e/<embed_token>", name=EMBEDDED)
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(unsubscribe.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(brandviews.bp)
 
 
 def register_template_globals(app: Flask) -> None:
@@ -87,6 +89,8 @@ def register_template_globals(app: Flask) -> None:
         csrf_field=csrf_field,
         home_url=home_url,
         is_embedded=is_embedded,
+        current_brand=current_brand,
+        brand_stylesheet_url=brand_stylesheet_url,
     )
 
     @app.context_processor

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from .branding import BrandError, load_brands
 from .courier import DEFAULT_BASE_URL
 
 DAY = 24 * 60 * 60
@@ -42,6 +43,13 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_API": "600 per minute",  # the link-minting endpoint
     "AUDIT_LOG_PATH": None,  # None: consent records go to the log stream (stderr)
     "LOG_LEVEL": "INFO",
+    # The default brand; per-tenant brands come from BRANDS_FILE (see README, "Brands").
+    "BRAND_PRODUCT_NAME": "",
+    "BRAND_LOGO_URL": "",
+    "BRAND_PRIMARY_COLOUR": "",
+    "BRAND_PRIMARY_COLOUR_DARK": "",
+    "BRAND_SUPPORT_URL": "",
+    "BRANDS_FILE": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": None,  # None: secure whenever PUBLIC_BASE_URL is https
@@ -72,6 +80,12 @@ ENVIRONMENT = {
     "RATE_LIMIT_API": "PREFCENTER_RATE_LIMIT_API",
     "AUDIT_LOG_PATH": "PREFCENTER_AUDIT_LOG_PATH",
     "LOG_LEVEL": "PREFCENTER_LOG_LEVEL",
+    "BRAND_PRODUCT_NAME": "PREFCENTER_BRAND_PRODUCT_NAME",
+    "BRAND_LOGO_URL": "PREFCENTER_BRAND_LOGO_URL",
+    "BRAND_PRIMARY_COLOUR": "PREFCENTER_BRAND_PRIMARY_COLOUR",
+    "BRAND_PRIMARY_COLOUR_DARK": "PREFCENTER_BRAND_PRIMARY_COLOUR_DARK",
+    "BRAND_SUPPORT_URL": "PREFCENTER_BRAND_SUPPORT_URL",
+    "BRANDS_FILE": "PREFCENTER_BRANDS_FILE",
 }
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -140,6 +154,10 @@ def load_config(
             raise ConfigError(
                 f"EMBED_ALLOWED_ORIGINS holds {origin!r}: give origins like https://app.example.com"
             )
+    try:
+        config["BRANDS"] = load_brands(config)
+    except BrandError as exc:
+        raise ConfigError(str(exc)) from exc
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
     return config

@@ -9,7 +9,7 @@ from .access import is_embedded
 
 # No inline script or style anywhere, so the policy needs no 'unsafe-inline'.
 BASE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{logos}; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'"
 )
 
@@ -23,6 +23,8 @@ def register_security_headers(app: Flask) -> None:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )
     frame_origins = " ".join(app.config["EMBED_ALLOWED_ORIGINS"]) or "'none'"
+    logos = "".join(f" {origin}" for origin in app.config["BRANDS"].image_origins())
+    base_policy = BASE_POLICY.format(logos=logos)
 
     @app.after_request
     def add_headers(response: Response) -> Response:
@@ -31,7 +33,7 @@ def register_security_headers(app: Flask) -> None:
         else:
             ancestors = "'none'"
             response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = f"{BASE_POLICY}; frame-ancestors {ancestors}"
+        response.headers["Content-Security-Policy"] = f"{base_policy}; frame-ancestors {ancestors}"
         response.headers["X-Content-Type-Options"] = "nosniff"
         # Pages are reached by links carrying tokens: never pass the URL on to anyone.
         response.headers["Referrer-Policy"] = "no-referrer"

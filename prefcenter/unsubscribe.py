@@ -7,7 +7,7 @@ guessed). A GET never changes anything, because mail scanners open links.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from .access import token_authenticated
 from .audit import Via
@@ -82,6 +82,7 @@ def _resolve(token: str) -> tuple[LinkClaims, Person, TopicPreference]:
     if not claims.topic_id:
         raise _Refused((render_template("links/invalid.html"), 404))
     who = Person(claims.user_id, claims.tenant_id)
+    g.person = who  # for the brand; this link acts only for this person and topic
     try:
         topic = svc.courier.get_preference(who.user_id, claims.topic_id, who.tenant_id)
     except CourierNotFound:

@@ -1,0 +1,62 @@
+"""Smoke run of the load script (bench/load.py): real emulator, real gunicorn, a few seconds."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = ["open link", "view", "save", "total"]
+COLUMNS = {"requests", "failures", "rps", "p50_ms", "p90_ms", "p99_ms"}
+
+
+def sessions_alive(leaders: list[int]) -> list[str]:
+    """Processes still in the sessions the script started (each server leads its own)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited while we looked
+            continue
+        if int(fields[3]) in leaders:  # after "pid (comm)": state, ppid, pgrp, session
+            alive.append(stat.parent.name)
+    return alive
+
+
+def test_load_script_smoke_run(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    command = [sys.executable, "-m", "bench.load", "--people", "2", "--duration", "3"]
+    command += ["--workers", "1", "--json", str(report_path)]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output, _ = proc.communicate(timeout=50)
+    except subprocess.TimeoutExpired:
+        # SIGTERM, not SIGKILL: the script then stops its servers on the way out.
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+        pytest.fail(f"the load script ran over 50 s:\n{output}")
+
+    assert proc.returncode == 0, output
+    assert "Rate limits raised" in output
+    report = json.loads(report_path.read_text())
+    assert set(report) >= {"parameters", "machine", "elapsed_s", "results", "failure_reasons"}
+    assert report["parameters"]["people"] == 2
+    assert report["machine"]["gunicorn_workers"] == 1
+    assert report["machine"]["cpus"] >= 1
+    assert list(report["results"]) == KINDS
+    for kind in KINDS:
+        row = report["results"][kind]
+        assert set(row) == COLUMNS
+        assert row["requests"] > 0, kind
+        assert row["failures"] == 0, kind
+        assert row["p50_ms"] <= row["p90_ms"] <= row["p99_ms"]
+    assert report["failure_reasons"] == {}
+    if Path("/proc/self/stat").exists():
+        assert sessions_alive(list(report["processes"].values())) == []
