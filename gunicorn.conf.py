@@ -1,4 +1,4 @@
-"""Production server settings: `gunicorn -c gunicorn.conf.py` (see README, "Running in production")."""
+"""Production server settings: `gunicorn -c gunicorn.conf.py` (README, "Running in production")."""
 
 import os
 
