@@ -26,3 +26,7 @@ errorlog = "-"
 
 # Which proxies may set X-Forwarded-*; also set PREFCENTER_PROXY_FIX_HOPS for the app.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Gunicorn's runtime control socket (one per user by default, ~/.gunicorn/gunicorn.ctl) would
+# be shared by every instance on the machine; this app needs none.
+control_socket_disable = True
