@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from .identity import Person, current_person
 from .links import LinkExpired, LinkInvalid, Purpose
@@ -81,6 +82,16 @@ def register_access(app: Flask, csrf: CSRFProtect) -> None:
     def keep_embed_token(endpoint: str, values: dict[str, Any]) -> None:
         if "embed_token" in g and app.url_map.is_endpoint_expecting(endpoint, "embed_token"):
             values.setdefault("embed_token", g.embed_token)
+
+    @app.before_request
+    def refuse_bad_bodies() -> None:
+        # Werkzeug enforces MAX_CONTENT_LENGTH only when a view reads the body; some don't.
+        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge()
+        # A multipart part without a name lands in request.form under the key None, which
+        # the CSRF check cannot read: refuse such a form plainly.
+        if request.method not in SAFE_METHODS and None in request.form:
+            raise BadRequest("The form is malformed.")
 
     @app.before_request
     def resolve_person() -> None:

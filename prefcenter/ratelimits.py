@@ -26,6 +26,8 @@ def register_rate_limits(app: Flask) -> None:
         strategy="moving-window",
         headers_enabled=True,
     )
+    # The limiter holds the app weakly; the app must hold the limiter.
+    app.extensions["prefcenter_limiter"] = limiter
     for endpoint, setting in LIMITS.items():
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(app.config[setting], scope=endpoint)(view)

@@ -29,7 +29,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 
 def _segment(value: str) -> str:
-    """Escape one path segment so ids with "/", "?" or "#" stay one segment."""
+    """Escape one path segment so ids with "/", "?", "#", "." or ".." stay one segment."""
+    if value in (".", ".."):
+        # Left as they are, URL normalisation would drop them and address another resource.
+        return value.replace(".", "%2E")
     return quote(value, safe="")
 
 
