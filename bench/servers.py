@@ -1,0 +1,332 @@
+"""Real servers on loopback for parts 3 and 5: the emulator CLI on a seeded SQLite file, the app
+under gunicorn with the repo's gunicorn.conf.py, and a load generator with CPU accounting.
+
+Servers start and stop through bench/load.py's helpers (own process groups, SIGTERM then
+SIGKILL); a Servers object stops everything it started when its `with` block ends.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from bench import load
+from bench.common import BENCH_USER, BROWSER_HEADERS
+from prefcenter.emulator import Store
+from prefcenter.emulator.seed import seed_catalog
+from prefcenter.links import LinkClaims, Purpose
+from prefcenter.minting import LinkMinter
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+READY_LINE = "bench: page captured in worker"  # printed by bench/bare_app.py once per worker
+
+
+def seeded_db(path: Path, sections: int, per_section: int) -> Path:
+    """A SQLite file for the emulator CLI holding the generated catalog (it will not reseed)."""
+    store = Store(str(path))
+    try:
+        seed_catalog(store, sections, per_section)
+    finally:
+        store.close()
+    return path
+
+
+@dataclass
+class Gunicorn:
+    """One gunicorn master serving the bench's app module."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    settings: dict[str, str]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def workers(self) -> list[int]:
+        return children(self.pid)
+
+
+@dataclass
+class Servers:
+    """Everything started for one part; stopped on exit, apps before the emulator."""
+
+    workdir: Path
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    courier_url: str = ""
+    emulator: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Servers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):  # the apps first: they are Courier's clients
+            load.stop(process)
+
+    def _base_env(self) -> dict[str, str]:
+        # As bench/load.py: nothing from the caller's shell may change what is measured.
+        return {k: v for k, v in os.environ.items() if k not in load.CONFIG_VARIABLES}
+
+    def start_emulator(self, db: Path) -> str:
+        """The emulator CLI on `db`, on a port it picks; its URL once it answers."""
+        log = self.workdir / "emulator.log"
+        command = [sys.executable, "-m", "prefcenter.emulator", "--port", "0"]
+        command += ["--db", str(db), "--api-key", load.API_KEY]
+        process = load.start(command, self._base_env(), log)
+        self.processes.append(process)
+        self.emulator = process
+
+        def answers() -> bool:
+            found = re.search(r"listening on (http://\S+)", log.read_text(errors="replace"))
+            if not found:
+                return False
+            self.courier_url = found.group(1)
+            response = httpx.get(
+                f"{self.courier_url}/preferences/sections",
+                headers={"Authorization": f"Bearer {load.API_KEY}"},
+                trust_env=False,
+            )
+            return response.is_success
+
+        load.wait_until(answers, process, "the Courier emulator")
+        return self.courier_url
+
+    def start_gunicorn(self, name: str, workers: int | None = None) -> Gunicorn:
+        """gunicorn -c gunicorn.conf.py serving bench.bare_app:app; returns once every worker
+        has captured its page (so none is still starting when the load begins)."""
+        address = f"127.0.0.1:{load.free_port()}"
+        url = f"http://{address}"
+        env = {
+            **self._base_env(),
+            "BIND": address,
+            "COURIER_API_KEY": load.API_KEY,
+            "COURIER_BASE_URL": self.courier_url,
+            "SECRET_KEY": self.secret_key,
+            "PUBLIC_BASE_URL": url,
+            **load.RAISED_LIMITS,
+        }
+        if workers is not None:
+            env["WEB_CONCURRENCY"] = str(workers)
+        settings = load.gunicorn_settings(env)
+        log = self.workdir / f"gunicorn-{name}.log"
+        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+        if "control_socket" in settings:
+            command += ["--control-socket", str(self.workdir / f"gunicorn-{name}.ctl")]
+        command.append("bench.bare_app:app")  # overrides the config's wsgi_app
+        process = load.start(command, env, log)
+        self.processes.append(process)
+
+        def ready() -> bool:
+            captured = log.read_text(errors="replace").count(READY_LINE)
+            if captured < int(settings["workers"]):
+                return False
+            return httpx.get(f"{url}/healthz", trust_env=False).status_code == 200
+
+        load.wait_until(ready, process, f"gunicorn ({name})")
+        return Gunicorn(url=url, process=process, log=log, settings=settings)
+
+    def signed_in_cookies(self, server: Gunicorn, user_id: str = BENCH_USER) -> httpx.Cookies:
+        """The session cookie a person gets by opening their manage link on `server`."""
+        minter = LinkMinter.from_environment(
+            SECRET_KEY=self.secret_key,
+            COURIER_API_KEY=load.API_KEY,
+            PUBLIC_BASE_URL=server.url,
+            LINK_SIGNING_KEYS=[],
+        )
+        link = minter.url(LinkClaims(user_id, Purpose.MANAGE))
+        with httpx.Client(trust_env=False, headers=BROWSER_HEADERS) as client:
+            response = client.get(link)
+            if response.status_code != 302 or not client.cookies:
+                raise RuntimeError(f"opening the manage link answered {response.status_code}")
+            return httpx.Cookies(client.cookies)
+
+
+# ---- /proc: CPU time and memory ----------------------------------------------------------------
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after "(comm)": state is [0], ppid [1], utime [11], ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (gunicorn's workers, for its master)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return sorted(found)
+
+
+def cpu_seconds(pid: int, with_children: bool = True) -> float:
+    """CPU time of a process, and of its children: live ones and those it has reaped (so a
+    gunicorn worker recycled by max_requests still counts)."""
+    try:
+        fields = _stat(pid)
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped children
+        for child in children(pid):
+            try:
+                child_fields = _stat(child)
+            except OSError:
+                continue
+            ticks += int(child_fields[11]) + int(child_fields[12])
+    return ticks / CLOCK_TICKS
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy so far (/proc/stat: all but idle, iowait
+    and steal)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq = values[:7]
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS
+
+
+def peak_memory_mb(pid: int) -> float | None:
+    """The process's peak resident set (VmHWM), in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+# ---- the load generator ------------------------------------------------------------------------
+
+
+class LoadGenerator:
+    """`connections` threads, each on its own keep-alive connection carrying the signed-in
+    cookie, asking for one path as fast as answers come, for a fixed time.
+
+    http.client rather than httpx: it takes less than half httpx's CPU per request, and the
+    load generator shares the machine's cores with the server it measures.
+    """
+
+    def __init__(self, server: Gunicorn, cookies: httpx.Cookies, connections: int) -> None:
+        self.server = server
+        address = urlsplit(server.url)
+        self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        self.headers = {**BROWSER_HEADERS, "Cookie": cookie}
+        self.connections = [self._connect() for _ in range(connections)]
+        self.peak_memory: dict[int, float] = {}  # worker pid -> highest VmHWM seen, MiB
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=load.REQUEST_TIMEOUT)
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+    def get(self, connection: http.client.HTTPConnection, path: str) -> tuple[int, int]:
+        """One GET: (status, body bytes). A kept-alive connection the server closed while idle
+        (keepalive timeout, a recycled worker) is reopened once, as browsers do."""
+        for attempt in (1, 2):
+            try:
+                connection.request("GET", path, headers=self.headers)
+                response = connection.getresponse()
+                body = response.read()
+            except (http.client.HTTPException, OSError):
+                connection.close()  # the next request opens a new connection
+                if attempt == 2:
+                    raise
+                continue
+            if response.will_close:
+                connection.close()
+            return response.status, len(body)
+        raise AssertionError("unreachable")
+
+    def run(self, path: str, seconds: float, emulator_pid: int | None = None) -> dict[str, float]:
+        """Load `path` for `seconds`: requests per second and where the CPU went."""
+        counts = {"ok": 0, "failed": 0, "bytes": 0}
+        lock = threading.Lock()
+        start = threading.Barrier(len(self.connections) + 1)
+        deadline = 0.0
+
+        def hammer(connection: http.client.HTTPConnection) -> None:
+            ok = failed = received = 0
+            start.wait()
+            while time.monotonic() < deadline:
+                try:
+                    status, size = self.get(connection, path)
+                except (http.client.HTTPException, OSError):
+                    failed += 1
+                    continue
+                if status == 200:
+                    ok += 1
+                    received += size
+                else:
+                    failed += 1
+            with lock:
+                counts["ok"] += ok
+                counts["failed"] += failed
+                counts["bytes"] += received
+
+        threads = [
+            threading.Thread(target=hammer, args=(c,), daemon=True, name="load")
+            for c in self.connections
+        ]
+        for thread in threads:
+            thread.start()
+        server_cpu = cpu_seconds(self.server.pid)
+        emulator_cpu = cpu_seconds(emulator_pid, with_children=False) if emulator_pid else 0.0
+        own_cpu = time.process_time()
+        busy = machine_busy()
+        deadline = time.monotonic() + seconds
+        started = time.perf_counter()
+        start.wait()
+        for thread in threads:
+            thread.join(seconds + 2 * load.REQUEST_TIMEOUT)
+        elapsed = time.perf_counter() - started
+        server_cpu = cpu_seconds(self.server.pid) - server_cpu
+        if emulator_pid:
+            emulator_cpu = cpu_seconds(emulator_pid, with_children=False) - emulator_cpu
+        own_cpu = time.process_time() - own_cpu
+        busy = machine_busy() - busy
+        for pid in self.server.workers():
+            peak = peak_memory_mb(pid)
+            if peak is not None:
+                self.peak_memory[pid] = max(peak, self.peak_memory.get(pid, 0.0))
+        if any(thread.is_alive() for thread in threads):
+            raise RuntimeError(f"requests to {path} still running past their timeout")
+        ok = counts["ok"]
+        per_request = 1000 / ok if ok else float("nan")
+        return {
+            "rps": ok / elapsed,
+            "requests": ok,
+            "failed": counts["failed"],
+            "bytes_per_response": counts["bytes"] / ok if ok else 0.0,
+            "server_cpu_ms_per_request": server_cpu * per_request,
+            "emulator_cpu_ms_per_request": emulator_cpu * per_request,
+            "loadgen_cpu_ms_per_request": own_cpu * per_request,
+            # Cores in use, on average: ours, and whatever else the machine ran meanwhile.
+            "server_cores": server_cpu / elapsed,
+            "emulator_cores": emulator_cpu / elapsed,
+            "loadgen_cores": own_cpu / elapsed,
+            "other_cores": max(0.0, busy - server_cpu - emulator_cpu - own_cpu) / elapsed,
+            "machine_busy_pct": 100 * busy / elapsed / (os.cpu_count() or 1),
+        }

@@ -1,0 +1,83 @@
+"""Smoke run of the benchmark (python -m bench --smoke): every part, tiny sizes, so it cannot rot.
+
+Speed is never asserted here: only that the bench runs, prints its tables and writes its JSON,
+and leaves no server running.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS = ["1", "2", "3", "4", "5"]
+ROW_KEYS = {"measure", "value", "unit", "target", "result"}
+
+
+def sessions_alive(leaders: list[int]) -> list[str]:
+    """Processes still in the sessions the bench started (each server leads its own)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited while we looked
+            continue
+        if int(fields[3]) in leaders:  # after "pid (comm)": state, ppid, pgrp, session
+            alive.append(stat.parent.name)
+    return alive
+
+
+def test_bench_smoke_run(tmp_path: Path) -> None:
+    report_path = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench", "--smoke", "--json", str(report_path)]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output, _ = proc.communicate(timeout=55)
+    except subprocess.TimeoutExpired:
+        # SIGTERM, not SIGKILL: the bench then stops its servers on the way out.
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+        pytest.fail(f"the smoke bench ran over 55 s:\n{output}")
+
+    assert proc.returncode == 0, output
+    assert "machine: " in output and " cores, " in output
+    for part in PARTS:
+        assert f"\nPart {part}: " in output, part
+    for heading in ("measure", "measured", "target", "result"):
+        assert heading in output
+    assert "targets: " in output
+
+    report = json.loads(report_path.read_text())
+    assert set(report) >= {"date", "smoke", "machine", "elapsed_s", "summary", "parts"}
+    assert report["smoke"] is True
+    assert set(report["machine"]) >= {"cores", "cpu", "python", "gunicorn"}
+    assert report["summary"]["parts_failed"] == []
+    assert list(report["parts"]) == PARTS
+    for key, part in report["parts"].items():
+        assert part["error"] is None, (key, part["error"])
+        assert part["rows"], key
+        for row in part["rows"]:
+            assert set(row) == ROW_KEYS, (key, row)
+            assert row["result"] in {"PASS", "MISS", None}, (key, row)
+            if row["result"] is not None:
+                assert row["target"], (key, row)
+    # The figures behind each part's targets are there (their values are not judged here).
+    assert {"user_reads", "catalog_reads", "saves"} <= set(report["parts"]["1"]["details"])
+    assert set(report["parts"]["2"]["details"]["seconds"]) == {
+        "concurrent",
+        "sequential",
+        "single_call",
+    }
+    assert {"page_rps", "bare_rps", "peak_memory_mb"} <= set(report["parts"]["3"]["details"])
+    views = report["parts"]["4"]["details"]["views"]
+    assert views and all(view["responses"] for view in views.values())
+    assert {"workers", "topics"} <= set(report["parts"]["5"]["details"])
+    assert report["processes"]
+    assert sessions_alive(report["processes"]) == []
