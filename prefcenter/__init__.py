@@ -19,6 +19,7 @@ from .cli import register_commands
 from .config import load_config
 from .courier import CourierClient, RetryPolicy
 from .errors import register_error_handlers
+from .i18n import register_i18n
 from .links import LinkClaims, Purpose
 from .logs import configure_logging
 from .minting import LinkMinter
@@ -53,6 +54,7 @@ def create_app(
         consent=ConsentLog(app.config["AUDIT_LOG_PATH"]),
     )
     configure_logging(app)
+    register_i18n(app)
     register_access(app, CSRFProtect(app))
     register_blueprints(app)
     register_security_headers(app)
@@ -80,12 +82,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_globals(app: Flask) -> None:
     """Expose what every template may need."""
+    from .errors import http_error_text
     from .forms import field_key
     from .labels import channel_label
 
     app.jinja_env.globals.update(
         field_key=field_key,
         channel_label=channel_label,
+        http_error_text=http_error_text,
         csrf_field=csrf_field,
         home_url=home_url,
         is_embedded=is_embedded,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
@@ -17,6 +18,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from .i18n import requested_locale, use_link_locale
 from .identity import Person, current_person
 from .links import LinkExpired, LinkInvalid, Purpose
 from .services import services
@@ -55,9 +57,14 @@ def embed_csrf_token(embed_token: str) -> str:
     return hmac.new(key, b"embed-csrf|" + embed_token.encode(), hashlib.sha256).hexdigest()
 
 
+def csrf_value() -> str:
+    """The CSRF value this request's forms carry (bound to the fresh token when embedded)."""
+    return embed_csrf_token(g.embed_token) if is_embedded() else generate_csrf()
+
+
 def csrf_field() -> Markup:
     """The hidden CSRF input for the current page's forms."""
-    value = embed_csrf_token(g.embed_token) if is_embedded() else generate_csrf()
+    value = csrf_value()
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(value))
 
 
@@ -112,11 +119,16 @@ def _resolve_embedded() -> None:
     try:
         claims = links.load(token, Purpose.EMBED)
     except LinkExpired as exc:
+        use_link_locale(exc.locale)
         raise EmbedLinkExpired() from exc
     except LinkInvalid as exc:
         raise EmbedLinkInvalid() from exc
     g.person = Person(claims.user_id, claims.tenant_id)
-    g.embed_token = links.make(claims)  # a fresh expiry for every page the frame shows
+    # No cookies here: the token carries the language, the one picked on this page if any.
+    locale = requested_locale() or claims.locale
+    use_link_locale(locale)
+    # A fresh expiry for every page the frame shows.
+    g.embed_token = links.make(replace(claims, locale=locale))
     if request.method not in SAFE_METHODS:
         sent = request.form.get("csrf_token", "")
         if not hmac.compare_digest(sent.encode(), embed_csrf_token(token).encode()):

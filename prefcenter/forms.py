@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, FormField, HiddenField, SelectMultipleField
 from wtforms.validators import ValidationError
@@ -36,13 +37,15 @@ class StatusToggle(Field):
         if not valuelist:
             return
         if len(set(valuelist)) > 1:
-            raise ValueError("Choose on or off, not both.")
+            raise ValueError(gettext("Choose on or off, not both."))
         try:
             self.data = PreferenceStatus(valuelist[0])
         except ValueError:
             raise ValueError(
-                f"“{str(valuelist[0])[:40]}” is not a subscription status. "
-                "Turn the topic on or off."
+                gettext(
+                    "“%(value)s” is not a subscription status. Turn the topic on or off.",
+                    value=str(valuelist[0])[:40],
+                )
             ) from None
 
 
@@ -55,7 +58,9 @@ class ChannelChoice(SelectMultipleField):
             return  # no channel choice at all: PreferencesForm.validate says so, by name
         for value in self.data or []:
             if value not in offered:
-                raise ValidationError(f"“{str(value)[:40]}” is not a channel offered here.")
+                raise ValidationError(
+                    gettext("“%(value)s” is not a channel offered here.", value=str(value)[:40])
+                )
 
 
 class TopicFields(Form):
@@ -112,23 +117,41 @@ def _refusals(topic: TopicState, fields: TopicFields) -> list[tuple[Field, str]]
     refusals: list[tuple[Field, str]] = []
     status = fields.status.data
     if topic.required and status is PreferenceStatus.OPTED_OUT:
-        refusals.append((fields.status, f"{topic.name} is required and cannot be turned off."))
+        refusals.append(
+            (
+                fields.status,
+                gettext("%(topic)s is required and cannot be turned off.", topic=topic.name),
+            )
+        )
     elif not topic.required and status is PreferenceStatus.REQUIRED:
-        refusals.append((fields.status, f"{topic.name} can only be turned on or off."))
+        refusals.append(
+            (fields.status, gettext("%(topic)s can only be turned on or off.", topic=topic.name))
+        )
     channels = fields.channels.data or []
     if not topic.channel_options:
         if channels:
-            refusals.append((fields.channels, f"{topic.name} does not offer a choice of channels."))
+            refusals.append(
+                (
+                    fields.channels,
+                    gettext("%(topic)s does not offer a choice of channels.", topic=topic.name),
+                )
+            )
     elif not channels:
         if topic.required:
             refusals.append(
-                (fields.channels, f"{topic.name} is required: keep at least one channel.")
+                (
+                    fields.channels,
+                    gettext("%(topic)s is required: keep at least one channel.", topic=topic.name),
+                )
             )
         elif status is PreferenceStatus.OPTED_IN:
             refusals.append(
                 (
                     fields.channels,
-                    f"Choose at least one channel for {topic.name}, or turn it off.",
+                    gettext(
+                        "Choose at least one channel for %(topic)s, or turn it off.",
+                        topic=topic.name,
+                    ),
                 )
             )
     return refusals

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import session
 
+from .i18n import SESSION_KEY, remember_locale
 from .links import LinkClaims
 
 
@@ -18,8 +19,13 @@ class Person:
 
 
 def sign_in(claims: LinkClaims) -> Person:
-    """Start a session for the person a verified link names, replacing any other."""
+    """Start a session for the person a verified link names, replacing any other.
+
+    The link's language (its `locale` claim) is kept; without one, a language picked before.
+    """
+    picked_before = session.get(SESSION_KEY)
     session.clear()
+    remember_locale(claims.locale, picked_before)
     session["user_id"] = claims.user_id
     if claims.tenant_id:
         session["tenant_id"] = claims.tenant_id

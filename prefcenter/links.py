@@ -33,7 +33,14 @@ class LinkError(Exception):
 
 
 class LinkExpired(LinkError):
-    """A genuine link whose time is up: the person may ask for a new one."""
+    """A genuine link whose time is up: the person may ask for a new one.
+
+    `locale` is the link's language, so the page saying so can speak it.
+    """
+
+    def __init__(self, message: str = "this link has expired", locale: str | None = None) -> None:
+        super().__init__(message)
+        self.locale = locale
 
 
 class LinkInvalid(LinkError):
@@ -94,11 +101,26 @@ class LinkSigner:
             except jwt.InvalidSignatureError:
                 continue  # maybe signed with an older key still listed
             except jwt.ExpiredSignatureError as exc:
-                raise LinkExpired("this link has expired") from exc
+                raise LinkExpired(locale=_locale_of_expired(token, key)) from exc
             except jwt.PyJWTError as exc:
                 raise LinkInvalid("this link is not valid") from exc
             return _claims(payload, purpose)
         raise LinkInvalid("this link is not valid")
+
+
+def _locale_of_expired(token: str, key: str) -> str | None:
+    """The `locale` claim of a genuine link past its expiry (its signature is checked)."""
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "verify_aud": False, "verify_iss": False},
+        )
+    except jwt.PyJWTError:
+        return None
+    locale = payload.get("locale")
+    return locale if isinstance(locale, str) else None
 
 
 def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+
 from .audit import ConsentLog, Via
 from .courier import CourierClient, CourierError
 from .identity import Person
@@ -58,10 +60,30 @@ def save_changes(
 
 
 def describe_change(before: TopicState, after: TopicState) -> str:
-    """Say in a sentence what a save did to one topic."""
-    parts = []
-    if after.opted_in != before.opted_in:
-        parts.append("turned on" if after.opted_in else "turned off")
-    if after.channels != before.channels:
-        parts.append(f"now by {channel_list(after.channels)}" if after.channels else "no channels")
-    return f"{after.name}: {', '.join(parts) or 'updated'}."
+    """Say in a sentence, in the page's language, what a save did to one topic."""
+    topic = after.name
+    status = None if after.opted_in == before.opted_in else after.opted_in
+    channels_changed = after.channels != before.channels
+    channels = channel_list(after.channels)
+    # Whole sentences, one per combination, so each language can word them its own way.
+    if status is None and not channels_changed:
+        return gettext("%(topic)s: updated.", topic=topic)
+    if status is None:
+        if after.channels:
+            return gettext("%(topic)s: now by %(channels)s.", topic=topic, channels=channels)
+        return gettext("%(topic)s: no channels.", topic=topic)
+    if not channels_changed:
+        if status:
+            return gettext("%(topic)s: turned on.", topic=topic)
+        return gettext("%(topic)s: turned off.", topic=topic)
+    if status:
+        if after.channels:
+            return gettext(
+                "%(topic)s: turned on, now by %(channels)s.", topic=topic, channels=channels
+            )
+        return gettext("%(topic)s: turned on, no channels.", topic=topic)
+    if after.channels:
+        return gettext(
+            "%(topic)s: turned off, now by %(channels)s.", topic=topic, channels=channels
+        )
+    return gettext("%(topic)s: turned off, no channels.", topic=topic)

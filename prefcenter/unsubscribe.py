@@ -12,6 +12,7 @@ from flask import Blueprint, g, render_template, request
 from .access import token_authenticated
 from .audit import Via
 from .courier import CourierNotFound, PreferenceStatus, PreferenceUpdate, TopicPreference
+from .i18n import chosen_locale, use_link_locale
 from .identity import Person
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from .services import services
@@ -75,10 +76,12 @@ def _resolve(token: str) -> tuple[LinkClaims, Person, TopicPreference]:
     svc = services()
     try:
         claims = svc.links.load(token, Purpose.UNSUBSCRIBE)
-    except LinkExpired:
+    except LinkExpired as expired:
+        use_link_locale(expired.locale)
         raise _Refused((render_template("links/expired.html"), 410)) from None
     except LinkInvalid:
         raise _Refused((render_template("links/invalid.html"), 404)) from None
+    use_link_locale(claims.locale)
     if not claims.topic_id:
         raise _Refused((render_template("links/invalid.html"), 404))
     who = Person(claims.user_id, claims.tenant_id)
@@ -106,7 +109,14 @@ def _write(via: Via, who: Person, topic: TopicPreference, status: PreferenceStat
 
 
 def _manage_url(who: Person) -> str:
-    claims = LinkClaims(user_id=who.user_id, purpose=Purpose.MANAGE, tenant_id=who.tenant_id)
+    """A fresh link to all of this person's preferences, in the language they or their link
+    chose (their browser's speaks for itself)."""
+    claims = LinkClaims(
+        user_id=who.user_id,
+        purpose=Purpose.MANAGE,
+        tenant_id=who.tenant_id,
+        locale=chosen_locale(),
+    )
     return services().minter.url(claims)
 
 

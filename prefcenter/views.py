@@ -13,17 +13,21 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadData, URLSafeSerializer
 
-from .access import is_embedded, person, token_authenticated
+from .access import csrf_value, is_embedded, person, token_authenticated
 from .audit import Via
 from .courier import PreferenceStatus
+from .errors import STALE_MESSAGE, json_refusal, wants_json
 from .forms import build_preferences_form
+from .i18n import chosen_locale, use_link_locale
 from .identity import Person, sign_in
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from .preferences import SectionState, TopicState, build_page, topics_of
@@ -35,6 +39,9 @@ bp = Blueprint("preferences", __name__)
 links_bp = Blueprint("links", __name__)
 
 UNDO_SALT = "prefcenter.undo-unsubscribe-all"
+SIGNED_OUT_MESSAGE = lazy_gettext(
+    "You are signed out, so nothing was saved. Reload the page to sign in again."
+)
 
 
 @bp.get("/")
@@ -48,28 +55,38 @@ def page() -> str | tuple[str, int]:
 
 
 @bp.post("/")
-def save() -> Response | str | tuple[str, int]:
-    """Write the topics the person changed, then show the page again."""
+def save() -> Response | str | tuple[str | Response, int]:
+    """Write the topics the person changed, then show the page again (autosave: JSON)."""
     who = person()
     if who is None:
+        if wants_json():
+            return json_refusal(SIGNED_OUT_MESSAGE, 401, reload=True)
         return _signed_out()
     sections = services().catalog.sections()
     rendered = request.form.get("rendered", "")
     try:
         shown = load_snapshot(sections, rendered, who.user_id, *_snapshot_keys())
     except SnapshotInvalid:
+        if wants_json():
+            return json_refusal(STALE_MESSAGE, 400, reload=True)
         return render_template("errors/stale_form.html"), 400
     form = build_preferences_form(shown, rendered, submitted=True)
     if not form.validate():
+        if wants_json():
+            errors = [{"field": f, "message": m} for f, m in form.error_summary()]
+            return jsonify({"errors": errors}), 400
         return _render_page(shown, form), 400
 
     shown_topics = topics_of(shown)
     changes = changed_topics(shown_topics, form.choices())
     via = Via.EMBEDDED_PAGE if is_embedded() else Via.MANAGE_PAGE
     outcome = _save(via, who, shown_topics, changes)
-    saved = [describe_change(shown_topics[t], s) for t, s in outcome.saved.items()]
+    described = {t: describe_change(shown_topics[t], s) for t, s in outcome.saved.items()}
+    saved = list(described.values())
     # Topics that were saved are the new baseline, so a retry writes only what failed.
     now_shown = _with_topics(shown, outcome.saved)
+    if wants_json():
+        return _json_outcome(now_shown, who, described, outcome, nothing=not changes)
     if outcome.failed:
         form.rendered.data = _snapshot(now_shown, who)
         failed = [state.name for state in outcome.failed.values()]
@@ -81,7 +98,7 @@ def save() -> Response | str | tuple[str, int]:
     for message in saved:
         flash(message, "saved")
     if not changes:
-        flash("Nothing to save: your preferences were already like this.", "info")
+        flash(gettext("Nothing to save: your preferences were already like this."), "info")
     return redirect(url_for(".page"))
 
 
@@ -145,7 +162,8 @@ def open_link(token: str) -> Response | tuple[str, int]:
     """Sign in the person a manage link names, then drop the token from the address bar."""
     try:
         claims = services().links.load(token, Purpose.MANAGE)
-    except LinkExpired:
+    except LinkExpired as expired:
+        use_link_locale(expired.locale)
         return render_template("links/expired.html"), 410
     except LinkInvalid:
         return render_template("links/invalid.html"), 404
@@ -155,7 +173,12 @@ def open_link(token: str) -> Response | tuple[str, int]:
 
 def manage_url(who: Person) -> str:
     """A fresh link to all of this person's preferences."""
-    claims = LinkClaims(user_id=who.user_id, purpose=Purpose.MANAGE, tenant_id=who.tenant_id)
+    claims = LinkClaims(
+        user_id=who.user_id,
+        purpose=Purpose.MANAGE,
+        tenant_id=who.tenant_id,
+        locale=chosen_locale(),
+    )
     return services().minter.url(claims)
 
 
@@ -193,6 +216,29 @@ def _render_page(
     )
 
 
+def _json_outcome(
+    now_shown: tuple[SectionState, ...],
+    who: Person,
+    saved: dict[str, str],
+    outcome: SaveOutcome,
+    *,
+    nothing: bool,
+) -> tuple[Response, int]:
+    """The autosave answer: what was saved, what failed, and the page's new snapshot."""
+    body: dict[str, object] = {
+        "saved": [{"topic_id": t, "message": m} for t, m in saved.items()],
+        "failed": [{"topic_id": t, "name": s.name} for t, s in outcome.failed.items()],
+        "rendered": _snapshot(now_shown, who),
+        "nothing_changed": nothing,
+        # An embedded page's token is renewed on every request: later posts use the new one.
+        "action": url_for(".save"),
+        "csrf_token": csrf_value(),
+    }
+    if is_embedded():
+        body["event"] = _save_event(outcome)  # for embed.js to post to the host page
+    return jsonify(body), 502 if outcome.failed else 200
+
+
 def _save_event(outcome: SaveOutcome) -> dict[str, object]:
     """The `prefcenter:saved` message an embedded page posts to its host."""
 
@@ -218,7 +264,8 @@ def _signed_out() -> tuple[str, int]:
     if current_app.config["DEMO_MODE"]:
         from .emulator.seed import DEMO_USER_ID
 
-        demo_link = services().minter.url(LinkClaims(DEMO_USER_ID, Purpose.MANAGE))
+        claims = LinkClaims(DEMO_USER_ID, Purpose.MANAGE, locale=chosen_locale())
+        demo_link = services().minter.url(claims)
     return render_template("preferences/signed_out.html", demo_link=demo_link), 401
 
 

@@ -29,4 +29,8 @@
 
   var saveEvent = body.getAttribute("data-save-event");
   if (saveEvent) post(JSON.parse(saveEvent));
+  // app.js saves each change without a page load; it hands over the same message to pass on.
+  document.addEventListener("prefcenter:autosaved", function (event) {
+    if (event.detail.event) post(event.detail.event);
+  });
 })();

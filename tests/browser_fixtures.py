@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from flask import Flask
@@ -17,8 +20,11 @@ from prefcenter import create_app
 from prefcenter.courier import CourierClient
 from prefcenter.emulator import create_emulator_app
 from prefcenter.inprocess import wsgi_transport
+from prefcenter.links import LinkClaims, Purpose
+from prefcenter.minting import max_ages
 
-from conftest import EMULATOR_KEY, SECRET_KEY
+from conftest import EMULATOR_KEY, FAST_RETRIES, SECRET_KEY
+from faults import Fault, FaultyCourier
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,10 +47,29 @@ class LiveServer:
     stop: Callable[[], None]
 
 
+def _closed_before_sending(app: Any) -> Any:
+    """Read each answer whole and close it before the server sends it. Werkzeug's dev server
+    skips close() when the browser drops a connection mid-answer (a page left while a script
+    loads), leaving a static file open: a ResourceWarning, an error under filterwarnings."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 def serve(app: Any, host: str = "127.0.0.1") -> LiveServer:
     """Serve `app` on a free loopback port until stop() is called."""
-    server = make_server(host, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = make_server(host, 0, _closed_before_sending(app), threaded=True)
+    # A short poll interval: stop() waits for the loop to notice, once per test.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
 
     def stop() -> None:
@@ -62,21 +87,41 @@ class LivePrefcenter:
     url: str
     app: Flask
     emulator: Flask
+    # Between the app and the emulator: append a Fault to `courier.faults` to make Courier fail.
+    courier: FaultyCourier | None = None
 
     @property
     def courier_state(self) -> Any:
         return self.emulator.extensions["courier_emulator"]
 
+    def link(
+        self, purpose: Purpose, user_id: str = "user-1", *, age: float = 0, **claims: Any
+    ) -> str:
+        """A link as an email would carry it; `age` seconds old (older than the purpose's
+        lifetime makes an expired link)."""
+        minter = self.app.extensions["prefcenter"].minter
+        return minter.mint(LinkClaims(user_id, purpose, **claims), now=time.time() - age).url
+
+    def expired_link(self, purpose: Purpose, user_id: str = "user-1", **claims: Any) -> str:
+        """A genuine link whose lifetime ended an hour ago."""
+        lifetime = max_ages(self.app.config)[purpose]
+        return self.link(purpose, user_id, age=lifetime + 3600, **claims)
+
 
 @pytest.fixture
 def live_prefcenter() -> Iterator[Callable[..., LivePrefcenter]]:
-    """Start the app on a loopback port: call with settings to change."""
+    """Start the app on a loopback port: call with settings to change, and any Courier faults."""
     started: list[tuple[LiveServer, CourierClient]] = []
 
-    def start(**settings: Any) -> LivePrefcenter:
+    def start(*faults: Fault, **settings: Any) -> LivePrefcenter:
         emulator = create_emulator_app(api_key=EMULATOR_KEY)
+        faulty = FaultyCourier(emulator, *faults)
+        # Retries without real waiting, so "Courier is down" answers as fast as it would in CI.
         courier = CourierClient(
-            EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator)
+            EMULATOR_KEY,
+            "http://courier.test",
+            transport=wsgi_transport(faulty),
+            retry=FAST_RETRIES,
         )
         holder: dict[str, Flask] = {}
 
@@ -93,7 +138,7 @@ def live_prefcenter() -> Iterator[Callable[..., LivePrefcenter]]:
         }
         holder["app"] = create_app(config, courier=courier, environ={})
         started.append((server, courier))
-        return LivePrefcenter(url=server.url, app=holder["app"], emulator=emulator)
+        return LivePrefcenter(url=server.url, app=holder["app"], emulator=emulator, courier=faulty)
 
     yield start
     for server, courier in started:
@@ -132,3 +177,82 @@ def browser_context(playwright_instance: Any, browser_profile: Path) -> Iterator
     context.clear_cookies()
     yield context
     context.close()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Any) -> Iterator[Any]:
+    """One Chromium for the whole session; tests open their own contexts in it (new_context)."""
+    chromium = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def new_context(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Open fresh browser contexts (no shared cookies or storage), closed after the test.
+
+    Call with `javascript=False` for a browser with JavaScript off, and with any of Playwright's
+    context options: `viewport`, `device_scale_factor`, `color_scheme` ("light"/"dark"),
+    `reduced_motion` ("reduce"), `locale`, ...
+    """
+    opened: list[Any] = []
+
+    def open_context(*, javascript: bool = True, **options: Any) -> Any:
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(java_script_enabled=javascript, **options)
+        context.set_default_timeout(10_000)
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
+def javascript(request: pytest.FixtureRequest) -> bool:
+    """Run the test twice: in a browser with JavaScript on, and with it off."""
+    return request.param
+
+
+@pytest.fixture
+def page(new_context: Callable[..., Any], javascript: bool) -> Any:
+    """A fresh page in a fresh context, JavaScript on or off (see `javascript`)."""
+    return new_context(javascript=javascript).new_page()
+
+
+def framing_host() -> LiveServer:
+    """Another site's page (serve it on "localhost", a different origin than 127.0.0.1) that
+    frames the URL given as ?frame= in an iframe titled "Notification preferences"."""
+
+    def host(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        frame = parse_qs(environ.get("QUERY_STRING", "")).get("frame", [""])[0]
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Account settings · Example app</title><style>"
+            "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f0f2f5;color:#1b1f24}"
+            "header{background:#1b1f24;color:#fff;padding:12px 24px;font-weight:700}"
+            "main{max-width:760px;margin:24px auto;padding:0 16px}"
+            "iframe{width:100%;height:1100px;border:1px solid #c9ced6;border-radius:8px;"
+            "background:#fff}</style></head><body><header>Example app</header><main>"
+            "<h1>Account settings</h1><h2>Notifications</h2>"
+            f'<iframe title="Notification preferences" src="{html.escape(frame)}"></iframe>'
+            "</main></body></html>"
+        )
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [page.encode()]
+
+    return serve(host)
+
+
+def topic_switch(page: Any, topic_name: str) -> Any:
+    """The on/off switch of an optional topic, found as a person using a screen reader would."""
+    return page.get_by_role("switch", name=topic_name, exact=True)
+
+
+def channel_box(page: Any, topic_name: str, channel_label: str) -> Any:
+    """One channel checkbox inside a topic's "Get “…” by" group."""
+    group = page.get_by_role("group", name=f"Get “{topic_name}” by")
+    return group.get_by_role("checkbox", name=channel_label, exact=True)

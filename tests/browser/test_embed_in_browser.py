@@ -60,8 +60,8 @@ def test_a_person_saves_inside_a_cross_site_frame_with_cookies_blocked(
         assert inner.evaluate("document.cookie = 'probe=1'; document.cookie") == ""
 
         frame.get_by_role("switch", name="Weekly digest").check()
-        frame.get_by_role("button", name="Save preferences").click()
-        frame.get_by_text("Weekly digest: turned on.").wait_for()
+        # JavaScript is on: the change saves itself (static/app.js), with no Save press.
+        frame.get_by_text("Saved. Weekly digest: turned on.").wait_for()
 
         stored = prefs.courier_state.store.user_preference("user-1", seed.TOPIC_DIGEST)
         assert stored["status"] == "OPTED_IN"

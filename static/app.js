@@ -1,0 +1,151 @@
+// Autosave: each change posts the whole form (the server writes only what differs from the
+// signed snapshot in `rendered`, and answers a new one), one save at a time. Save still works.
+(function () {
+  "use strict";
+  const form = document.querySelector("form.preferences");
+  const status = form && form.querySelector(".autosave-status");
+  if (!status || !window.fetch) return;
+  const button = form.querySelector(".autosave-action"); // Undo, Retry or Reload
+  const text = status.dataset; // translated messages
+  form.querySelector("[type=submit]").classList.remove("primary");
+
+  let queued = []; // changes not sent yet: {input, was}
+  let unsaved = []; // sent, not saved: sent again next time
+  let lastSaved = []; // for Undo
+  let sending = false;
+  let submitLater = false;
+  let onClick = null;
+
+  const topicOf = (el) => el.closest(".topic");
+  const nameOf = (c) => topicOf(c.input).querySelector(".topic-name").textContent;
+  const list = (items) => [...new Set(items)].join(", ");
+
+  function say(message, label, action, bad) {
+    status.textContent = message;
+    status.classList.toggle("is-error", !!bad);
+    onClick = action;
+    if (label) {
+      button.textContent = label;
+      button.hidden = false;
+      button.removeAttribute("aria-disabled");
+    } else if (document.activeElement === button) {
+      button.setAttribute("aria-disabled", "true"); // hiding it would lose the keyboard's place
+    } else {
+      button.hidden = true;
+    }
+  }
+
+  form.addEventListener("change", (event) => {
+    const input = event.target;
+    if (input.type !== "checkbox" || !topicOf(input)) return;
+    queued.push({ input: input, was: !input.checked });
+    send();
+  });
+
+  // Save posts the form after the save in flight, so with its new snapshot.
+  form.addEventListener("submit", (event) => {
+    if ((submitLater = sending)) event.preventDefault();
+  });
+
+  button.addEventListener("click", () => {
+    if (onClick && !button.hasAttribute("aria-disabled")) onClick();
+  });
+
+  async function send(retry) {
+    if (sending || !(queued.length || retry)) return; // queued: sent after this one
+    const changes = unsaved.concat(queued);
+    queued = [];
+    unsaved = [];
+    sending = true;
+    say(text.saving, "");
+    let data = null;
+    let code = 0; // 0: offline
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      code = response.status;
+      data = await response.json();
+    } catch (error) {
+      // offline, or not our answer (a proxy's error page)
+    }
+    sending = false;
+    settle(code, data || {}, changes);
+    if (submitLater) form.submit();
+    else send();
+  }
+
+  function settle(code, data, changes) {
+    const retry = () => send(true);
+    unsaved = changes;
+    if (data.rendered) {
+      // All or (502) some saved: the snapshot moved on for the saved topics only.
+      clearErrors();
+      form.elements.rendered.value = data.rendered;
+      form.elements.csrf_token.value = data.csrf_token;
+      form.action = data.action; // embedded: a renewed token
+      document.dispatchEvent(new CustomEvent("prefcenter:autosaved", { detail: data }));
+      const failed = data.failed.map((f) => f.topic_id);
+      unsaved = changes.filter((c) => failed.includes(topicOf(c.input).dataset.topic));
+      const saved = data.saved.map((s) => s.message);
+      let message = saved.length ? [text.saved].concat(saved).join(" ") : text.nothing;
+      if (!failed.length) {
+        lastSaved = changes;
+        return say(message, saved.length ? text.undo : "", undo);
+      }
+      if (!saved.length) message = "";
+      say(`${message} ${text.failed.replace("{topics}", list(data.failed.map((f) => f.name)))}`
+        .trim(), text.retry, retry, true);
+    } else if (data.errors) {
+      // Refused (invalid, or a stale page): nothing was written.
+      clearErrors();
+      data.errors.forEach((e) => showError(e.field, e.message));
+      const message = [text.notSaved].concat(data.errors.map((e) => e.message)).join(" ");
+      if (data.reload) say(message, text.reload, () => window.location.reload(), true);
+      else say(message, "", null, true);
+    } else {
+      const message = code ? text.failed : text.offline;
+      say(message.replace("{topics}", list(changes.map(nameOf))), text.retry, retry, true);
+    }
+  }
+
+  function undo() {
+    for (const change of lastSaved.reverse()) {
+      queued.push({ input: change.input, was: change.input.checked });
+      change.input.checked = change.was;
+    }
+    lastSaved = [];
+    send(true);
+  }
+
+  function describe(el, edit) {
+    const ids = edit((el.getAttribute("aria-describedby") || "").split(" ").filter(Boolean));
+    if (ids.length) el.setAttribute("aria-describedby", ids.join(" "));
+    else el.removeAttribute("aria-describedby");
+  }
+
+  // As the server marks errors up: <p class="field-error" id="FIELD-error">.
+  function showError(field, message) {
+    const target = field && document.getElementById(field);
+    const topic = target && topicOf(target);
+    if (!topic) return;
+    const p = document.createElement("p");
+    p.className = "field-error";
+    p.id = field + "-error";
+    p.textContent = message;
+    if (target.tagName === "FIELDSET") target.append(p);
+    else topic.insertBefore(p, topic.querySelector(".channels"));
+    describe(target, (ids) => ids.concat(p.id));
+    topic.classList.add("has-error");
+  }
+
+  function clearErrors() {
+    document.querySelectorAll(".field-error, .error-summary").forEach((el) => el.remove());
+    form.querySelectorAll("[aria-describedby]").forEach((el) =>
+      describe(el, (ids) => ids.filter((id) => !id.endsWith("-error"))));
+    form.querySelectorAll(".has-error").forEach((el) => el.classList.remove("has-error"));
+  }
+})();

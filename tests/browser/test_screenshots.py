@@ -1,0 +1,65 @@
+"""The README's screenshots are remade from the code on every run (docs/screenshots.py).
+
+Pixels are not compared (fonts differ between machines); a picture that is missing, empty, the
+wrong size or not shown in the README fails the test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import struct
+from pathlib import Path
+
+from prefcenter.emulator import seed
+from prefcenter.emulator.models import PreferenceWrite
+from prefcenter.links import Purpose
+
+from browser_fixtures import framing_host
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_BYTES = 250_000
+
+
+def load_screenshots_module():
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "docs" / "screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_the_readme_screenshots_are_made_from_the_code(live_prefcenter, new_context):
+    screenshots = load_screenshots_module()
+    host = framing_host()
+    try:
+        host_origin = host.url.replace("127.0.0.1", "localhost")
+        prefs = live_prefcenter(EMBED_ALLOWED_ORIGINS=[host_origin])
+        # A person who has made a few choices already.
+        store = prefs.courier_state.store
+        store.set_user_preference("user-1", seed.TOPIC_DIGEST, PreferenceWrite("OPTED_IN"))
+        routing = PreferenceWrite("OPTED_IN", True, ("push", "inbox"))
+        store.set_user_preference("user-1", seed.TOPIC_REMINDERS, routing)
+
+        written = screenshots.take_screenshots(
+            new_context,
+            lambda locale=None: prefs.link(Purpose.MANAGE, locale=locale),
+            f"{host_origin}/?frame={prefs.link(Purpose.EMBED)}",
+        )
+    finally:
+        host.stop()
+
+    assert set(written) == set(screenshots.SHOTS)
+    readme = (ROOT / "README.md").read_text()
+    for path in written.values():
+        assert path.parent == ROOT / "docs"
+        size = path.stat().st_size
+        assert 5_000 < size <= MAX_BYTES, f"{path.name}: {size} bytes"
+        assert f"docs/{path.name}" in readme, f"the README does not show {path.name}"
+    assert png_size(written["phone"]) == (720, 1480)  # 360 CSS px at 2 device pixels each
+    assert png_size(written["embedded"]) == (1280, 900)
+    assert png_size(written["desktop-light"])[1] > 900  # the whole page
