@@ -83,11 +83,15 @@ def register_blueprints(app: Flask) -> None:
 def register_template_globals(app: Flask) -> None:
     """Expose what every template may need."""
     from .errors import http_error_text
-    from .forms import field_key
+    from .forms import field_key, topic_texts
     from .labels import channel_label
 
+    # Drop the blank lines and indentation template tags leave behind: bytes on every view.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(
         field_key=field_key,
+        topic_texts=topic_texts,
         channel_label=channel_label,
         http_error_text=http_error_text,
         csrf_field=csrf_field,

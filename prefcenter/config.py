@@ -19,7 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "COURIER_TIMEOUT": 5.0,  # seconds for one Courier call
     "COURIER_RETRY_ATTEMPTS": 3,  # tries per call, the first included (GET and PUT only)
     "COURIER_RETRY_BUDGET": 8.0,  # seconds after which no retry starts: pages answer promptly
-    "COURIER_MAX_CONCURRENT_WRITES": 8,
+    # Writes one save may run at once: a save of up to this many topics costs one round trip.
+    "COURIER_MAX_CONCURRENT_WRITES": 16,
     "SECRET_KEY": None,
     "SECRET_KEY_FALLBACKS": [],
     # Keys that sign links; the first signs, the others are still accepted (rotation).

@@ -50,7 +50,7 @@ class CourierClient:
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
-        max_concurrent_writes: int = 8,
+        max_concurrent_writes: int = 16,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._retry = retry or RetryPolicy()
