@@ -12,10 +12,11 @@ from flask import Blueprint, g, render_template, request
 from .access import token_authenticated
 from .audit import Via
 from .courier import CourierNotFound, PreferenceStatus, PreferenceUpdate, TopicPreference
-from .i18n import chosen_locale, use_link_locale
+from .i18n import use_link_locale
 from .identity import Person
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from .services import services
+from .views import manage_url
 
 bp = Blueprint("unsubscribe", __name__)
 
@@ -89,7 +90,7 @@ def _resolve(token: str) -> tuple[LinkClaims, Person, TopicPreference]:
     try:
         topic = svc.courier.get_preference(who.user_id, claims.topic_id, who.tenant_id)
     except CourierNotFound:
-        return_page = render_template("unsubscribe/gone.html", manage_url=_manage_url(who))
+        return_page = render_template("unsubscribe/gone.html", manage_url=manage_url(who))
         raise _Refused((return_page, 404)) from None
     return claims, who, topic
 
@@ -108,18 +109,6 @@ def _write(via: Via, who: Person, topic: TopicPreference, status: PreferenceStat
     svc.consent.record(via, who, topic.topic_id, topic.topic_name, old, new)
 
 
-def _manage_url(who: Person) -> str:
-    """A fresh link to all of this person's preferences, in the language they or their link
-    chose (their browser's speaks for itself)."""
-    claims = LinkClaims(
-        user_id=who.user_id,
-        purpose=Purpose.MANAGE,
-        tenant_id=who.tenant_id,
-        locale=chosen_locale(),
-    )
-    return services().minter.url(claims)
-
-
 def _page(state: str, claims: LinkClaims, who: Person, topic: TopicPreference, token: str) -> str:
     opted_out = topic.status is PreferenceStatus.OPTED_OUT
     if state == "unsubscribed":
@@ -133,5 +122,5 @@ def _page(state: str, claims: LinkClaims, who: Person, topic: TopicPreference, t
         required=_is_required(topic),
         opted_out=opted_out,
         token=token,
-        manage_url=_manage_url(who),
+        manage_url=manage_url(who),
     )
