@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test chromium lint
+.PHONY: run serve test bench chromium lint
 
 run: $(VENV)/.run-deps
 	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
@@ -18,6 +18,9 @@ serve: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.test-deps chromium
+	$(BIN)/python -m bench
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
