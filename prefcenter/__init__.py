@@ -12,6 +12,7 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 
 from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
+from .assets import register_assets
 from .audit import ConsentLog
 from .brandviews import brand_stylesheet_url, current_brand
 from .catalog import CatalogCache
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(brandviews.bp)
+    register_assets(app)
 
 
 def register_template_globals(app: Flask) -> None:

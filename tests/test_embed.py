@@ -156,7 +156,7 @@ def test_served_under_a_path_prefix_behind_a_proxy(app_config, courier, mint):
     page = browser.get("/", headers=proxy)
     form = HtmlForm.parse(page.get_data(as_text=True))
     assert form.action == "/prefs/"
-    assert "/prefs/static/style.css" in page.get_data(as_text=True)
+    assert re.search(r'href="/prefs/assets/style\.[0-9a-f]{12}\.css"', page.get_data(as_text=True))
     embedded = app.test_client(use_cookies=False).get(
         f"/e/{app.extensions['prefcenter'].links.make(LinkClaims(USER, Purpose.EMBED))}/",
         headers=proxy,
