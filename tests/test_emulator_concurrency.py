@@ -57,3 +57,19 @@ def test_twenty_concurrent_puts_all_land(tmp_path: Path, db: str) -> None:
     assert state.count("PUT", r"/users/user-\d/preferences/pt_\w+") == 20
     assert len(state.requests) == 25
     assert all(r.status == 200 for r in state.requests)
+
+
+def test_the_request_log_keeps_only_the_newest_entries():
+    from prefcenter.emulator import create_emulator_app
+
+    app = create_emulator_app(api_key="k")
+    state = app.extensions["courier_emulator"]
+    state.max_logged = 3
+    client = app.test_client()
+    for user in ("a", "b", "c", "d", "e"):
+        client.get(f"/users/{user}/preferences", headers={"Authorization": "Bearer k"})
+    assert [r.path for r in state.requests] == [
+        "/users/c/preferences",
+        "/users/d/preferences",
+        "/users/e/preferences",
+    ]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from .store import Store
 
 LIST_MODES: tuple[str, ...] = ("all", "overrides")
+# The request log keeps the newest entries only, so a long load run cannot grow it forever.
+MAX_LOGGED_REQUESTS = 50_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class EmulatorState:
         # (arrival number, entry): requests are logged when they finish, but kept sorted by
         # arrival so concurrent clients see the log in the order requests came in.
         self._log: list[tuple[int, LoggedRequest]] = []
+        self.max_logged = MAX_LOGGED_REQUESTS
 
     def arrival(self) -> int:
         """Reserve the log position of a request that just arrived."""
@@ -50,6 +53,8 @@ class EmulatorState:
         """Add a finished request to the log at its arrival position."""
         with self._lock:
             bisect.insort(self._log, (arrival, entry), key=lambda item: item[0])
+            if len(self._log) > self.max_logged:
+                del self._log[: len(self._log) - self.max_logged]
 
     @property
     def requests(self) -> list[LoggedRequest]:
