@@ -14,6 +14,8 @@ from prefcenter.emulator import create_emulator_app
 from prefcenter.inprocess import wsgi_transport
 from prefcenter.links import LinkClaims, Purpose
 
+from faults import FaultyCourier
+
 EMULATOR_KEY = "test-emulator-key"
 SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
 USER = "user-1"
@@ -37,10 +39,17 @@ def courier_state(emulator: Flask):
 
 
 @pytest.fixture
-def courier(emulator: Flask) -> Iterator[CourierClient]:
-    """Our Courier client, talking to the emulator in-process."""
+def faulty(emulator: Flask) -> FaultyCourier:
+    """The fault switch in front of the emulator: passes everything through until a test
+    appends a Fault to its `faults`."""
+    return FaultyCourier(emulator)
+
+
+@pytest.fixture
+def courier(faulty: FaultyCourier) -> Iterator[CourierClient]:
+    """Our Courier client, talking to the emulator in-process (through the fault switch)."""
     client = CourierClient(
-        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator), retry=FAST_RETRIES
+        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
     )
     yield client
     client.close()

@@ -8,15 +8,11 @@ from datetime import datetime
 
 import pytest
 
-from prefcenter import create_app
-from prefcenter.courier import CourierClient
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
-from prefcenter.inprocess import wsgi_transport
-from prefcenter.links import LinkClaims, Purpose
+from prefcenter.links import Purpose
 
-from conftest import EMULATOR_KEY, FAST_RETRIES
-from faults import Fault, FaultyCourier
+from faults import Fault
 from htmlform import HtmlForm
 
 USER = "user-1"
@@ -73,21 +69,14 @@ def test_nothing_is_recorded_when_nothing_changed(signed_in, audit_path):
     assert records(audit_path) == []
 
 
-def test_a_failed_write_is_not_recorded(app_config, emulator, audit_path, mint):
-    faulty = FaultyCourier(emulator)
-    courier = CourierClient(
-        EMULATOR_KEY, "http://c.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
-    )
-    app = create_app(app_config, courier=courier, environ={})
-    client = app.test_client()
-    client.get(f"/l/{app.extensions['prefcenter'].links.make(LinkClaims(USER, Purpose.MANAGE))}")
+def test_a_failed_write_is_not_recorded(signed_in, faulty, audit_path):
+    client = signed_in()
     form = HtmlForm.parse(client.get("/").get_data(as_text=True))
     form.set(status(seed.TOPIC_DIGEST), "OPTED_IN", True)
     form.set(status(seed.TOPIC_EVENTS), "OPTED_IN", True)
     faulty.faults.append(Fault("PUT", rf".*/{seed.TOPIC_EVENTS}", status=503))
     assert client.post("/", data=form.submission()).status_code == 502
     assert [r["topic_id"] for r in records(audit_path)] == [seed.TOPIC_DIGEST]
-    courier.close()
 
 
 def test_one_click_the_unsubscribe_page_and_undo_say_how(app, mint, audit_path):

@@ -7,14 +7,11 @@ import time
 import pytest
 
 from prefcenter.access import embed_csrf_token
-from prefcenter.courier import CourierClient
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
-from prefcenter.inprocess import wsgi_transport
 from prefcenter.links import LinkClaims, Purpose
 
-from conftest import EMULATOR_KEY, FAST_RETRIES
-from faults import Fault, FaultyCourier
+from faults import Fault
 from htmlform import HtmlForm
 
 USER = "user-1"
@@ -37,20 +34,6 @@ def set_hidden(form: HtmlForm, name: str, value: str) -> None:
 
 def put_paths(courier_state) -> list[str]:
     return [r.path for r in courier_state.requests if r.method == "PUT"]
-
-
-@pytest.fixture
-def faulty(emulator):
-    return FaultyCourier(emulator)
-
-
-@pytest.fixture
-def courier(faulty):
-    client = CourierClient(
-        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
-    )
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -187,12 +187,7 @@ def test_courier_s_refusals_map_onto_the_error_tree(courier, emulator):
     ids=["500", "502 html", "429"],
 )
 def test_courier_failures_are_unavailable(emulator, fault):
-    client = CourierClient(
-        EMULATOR_KEY,
-        "http://courier.test",
-        transport=wsgi_transport(FaultyCourier(emulator, fault)),
-        retry=FAST_RETRIES,
-    )
+    client = client_for(FaultyCourier(emulator, fault))
     with pytest.raises(CourierUnavailable):
         client.list_preferences("u1")
     client.close()
@@ -210,12 +205,7 @@ def test_courier_failures_are_unavailable(emulator, fault):
 )
 def test_malformed_answers_are_upstream_errors(emulator, body):
     fault = Fault("GET", r".*", status=200, body=body)
-    client = CourierClient(
-        EMULATOR_KEY,
-        "http://courier.test",
-        transport=wsgi_transport(FaultyCourier(emulator, fault)),
-        retry=FAST_RETRIES,
-    )
+    client = client_for(FaultyCourier(emulator, fault))
     with pytest.raises(CourierMalformedResponse):
         client.list_preferences("u1")
     client.close()
@@ -229,12 +219,7 @@ def test_unknown_status_and_channel_values_are_tolerated(emulator):
         b' "has_custom_routing": true}]}'
     )
     fault = Fault("GET", r".*", status=200, body=body)
-    client = CourierClient(
-        EMULATOR_KEY,
-        "http://courier.test",
-        transport=wsgi_transport(FaultyCourier(emulator, fault)),
-        retry=FAST_RETRIES,
-    )
+    client = client_for(FaultyCourier(emulator, fault))
     [topic] = client.list_preferences("u1")
     client.close()
     assert topic.status is None and topic.default_status is PreferenceStatus.OPTED_OUT

@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 
 from prefcenter import create_app
-from prefcenter.courier import CourierClient
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
-from prefcenter.inprocess import wsgi_transport
 
-from conftest import EMULATOR_KEY, FAST_RETRIES
-from faults import Fault, FaultyCourier
+from faults import Fault
 from htmlform import HtmlForm, text_of
 
 USER = "user-1"
@@ -19,20 +16,6 @@ USER = "user-1"
 
 def status_name(topic_id: str) -> str:
     return f"{field_key(topic_id)}-status"
-
-
-@pytest.fixture
-def faulty(emulator):
-    return FaultyCourier(emulator)
-
-
-@pytest.fixture
-def courier(faulty):
-    client = CourierClient(
-        EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
-    )
-    yield client
-    client.close()
 
 
 @pytest.mark.parametrize(

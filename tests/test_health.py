@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from prefcenter import create_app
-from prefcenter.courier import CourierClient
-from prefcenter.inprocess import wsgi_transport
-
-from conftest import EMULATOR_KEY, FAST_RETRIES
-from faults import Fault, FaultyCourier
+from faults import Fault
 
 
 def test_healthz_answers_without_courier(client, courier_state):
@@ -25,13 +20,8 @@ def test_readyz_reads_the_catalog_from_courier(client, courier_state):
     assert courier_state.count("GET", r"/preferences/sections") == 1
 
 
-def test_readyz_fails_when_courier_does_not_answer(app_config, emulator):
-    faulty = FaultyCourier(emulator, Fault("GET", r".*", status=503))
-    courier = CourierClient(
-        EMULATOR_KEY, "http://c.test", transport=wsgi_transport(faulty), retry=FAST_RETRIES
-    )
-    app = create_app(app_config, courier=courier, environ={})
-    response = app.test_client().get("/readyz")
+def test_readyz_fails_when_courier_does_not_answer(client, faulty):
+    faulty.faults.append(Fault("GET", r".*", status=503))
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
-    courier.close()
