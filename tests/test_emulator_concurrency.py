@@ -38,7 +38,7 @@ def test_twenty_concurrent_puts_all_land(tmp_path: Path, db: str) -> None:
         ).message
 
     try:
-        with courier_client(app) as sdk, ThreadPoolExecutor(max_workers=20) as pool:
+        with courier_client(app, strict=True) as sdk, ThreadPoolExecutor(max_workers=20) as pool:
             results = list(pool.map(write, jobs))
             lists = list(pool.map(sdk.users.preferences.retrieve, [f"user-{i}" for i in range(5)]))
     finally:

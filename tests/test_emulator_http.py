@@ -338,20 +338,18 @@ def test_created_section_and_topic_json_shapes(http: httpx.Client) -> None:
     assert topic["topic_data"] == {}
 
 
-def test_topic_digest_configuration_is_refused(http: httpx.Client) -> None:
+def test_invalid_topic_digest_is_refused_before_the_topic_is_written(http: httpx.Client) -> None:
     response = http.post(
         f"/preferences/sections/{seed.SECTION_NEWS}/topics",
         json={
             "name": "Daily",
             "default_status": "OPTED_IN",
-            "digest": {
-                "template_id": "tpl",
-                "schedules": [{"frequency": "daily", "time": "09:00"}],
-            },
+            "digest": {"template_id": "tpl", "schedules": [{"frequency": "daily"}]},
         },
     )
 
     assert_error(response, 400, "invalid_request_error")
+    assert "time" in response.json()["message"]
     assert len(http.get(f"/preferences/sections/{seed.SECTION_NEWS}/topics").json()["results"]) == 3
 
 

@@ -53,7 +53,7 @@ def emu_state(emu_app: Flask) -> EmulatorState:
 @pytest.fixture
 def sdk(emu_app: Flask) -> Iterator[Courier]:
     """The official SDK, in-process against the emulator."""
-    with courier_client(emu_app) as client:
+    with courier_client(emu_app, strict=True) as client:
         yield client
 
 
@@ -114,7 +114,7 @@ def test_retrieve_reflects_overrides(sdk: Courier) -> None:
 def test_retrieve_in_overrides_mode_lists_only_overridden_topics() -> None:
     app = create_emulator_app(list_mode="overrides")
     try:
-        with courier_client(app) as sdk:
+        with courier_client(app, strict=True) as sdk:
             assert sdk.users.preferences.retrieve(USER).items == []
             put(sdk, seed.TOPIC_EVENTS, status="OPTED_IN")
             put(
@@ -443,7 +443,7 @@ def test_unknown_topic_is_not_found_for_every_user_operation(
 def test_missing_or_wrong_key_is_an_authentication_error(
     emu_app: Flask, emu_state: EmulatorState, key: str | None
 ) -> None:
-    with courier_client(emu_app, api_key=key or "placeholder") as sdk:
+    with courier_client(emu_app, api_key=key or "placeholder", strict=True) as sdk:
         headers = {"Authorization": courier.Omit()} if key is None else None
         with pytest.raises(courier.AuthenticationError) as caught:
             sdk.users.preferences.update_or_create_topic(

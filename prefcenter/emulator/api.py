@@ -1,4 +1,4 @@
-"""Flask blueprint speaking Courier's REST API: thin views, auth, request log, JSON errors."""
+"""Flask blueprint for Courier's REST API: auth, request log, JSON errors, users' preferences."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from .errors import EmulatorError, InvalidRequest, NotFound, Unauthorized
+from .errors import EmulatorError, InvalidRequest, NotFound, PaymentRequired, Unauthorized
+from .models import PLAN_WITHOUT_CHANNELS
 from .state import EmulatorState, LoggedRequest
-from .validation import parse_bulk_entries, parse_section, parse_topic, parse_user_topic_put
+from .validation import parse_bulk_entries, parse_user_topic_put
 
 EXTENSION_KEY = "courier_emulator"
 
@@ -25,7 +26,7 @@ _ERROR_TYPES = {401: "authentication_error", 403: "authorization_error", 429: "r
 View = Callable[..., Any]
 
 
-def _state() -> EmulatorState:
+def emulator_state() -> EmulatorState:
     """The emulator state of the current app."""
     return current_app.extensions[EXTENSION_KEY]
 
@@ -40,7 +41,7 @@ def _error(status: int, message: str, error_type: str | None = None) -> Response
     return response
 
 
-def _json_body() -> object:
+def json_body() -> object:
     """The decoded JSON body, None when empty; a 400 when it is not valid JSON."""
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -65,12 +66,12 @@ def _logged_body() -> object | None:
         return raw.decode("utf-8", errors="replace")
 
 
-def _tenant() -> str | None:
+def tenant_arg() -> str | None:
     """The optional ``tenant_id`` query parameter (empty means none)."""
     return request.args.get("tenant_id") or None
 
 
-def _idempotent(view: View) -> View:
+def idempotent(view: View) -> View:
     """Replay the first response recorded for a POST's Idempotency-Key, like Courier does."""
 
     @functools.wraps(view)
@@ -78,7 +79,7 @@ def _idempotent(view: View) -> View:
         key = request.headers.get("Idempotency-Key")
         if not key:
             return view(*args, **kwargs)
-        store = _state().store
+        store = emulator_state().store
         cached = store.idempotent_response(key, request.method, request.path)
         if cached is not None:
             status, body = cached
@@ -102,7 +103,7 @@ def _idempotent(view: View) -> View:
 @bp.before_app_request
 def _arrive_and_authenticate() -> None:
     """Reserve the request's log slot, then require the Bearer API key."""
-    state = _state()
+    state = emulator_state()
     g.emulator_arrival = state.arrival()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -114,7 +115,7 @@ def _arrive_and_authenticate() -> None:
 @bp.after_app_request
 def _log_request(response: Response) -> Response:
     """Log every finished request, failing ones included."""
-    state = _state()
+    state = emulator_state()
     arrival = g.get("emulator_arrival")
     if arrival is None:  # a hook before ours failed; still log it, at the end
         arrival = state.arrival()
@@ -167,35 +168,36 @@ def _unexpected_error(exc: Exception) -> Response:
 @bp.get("/users/<path:user_id>/preferences")
 def list_user_preferences(user_id: str) -> Any:
     """GET: the user's topic preferences (all topics, or overrides only, per list mode)."""
-    state = _state()
-    items = state.store.user_preferences(
-        user_id, _tenant(), overrides_only=state.list_mode == "overrides"
-    )
+    items = emulator_state().store.user_preferences(user_id, tenant_arg())
     # `paging` is "Deprecated - Paging not implemented on this endpoint": always one page.
     return {"items": items, "paging": {"more": False}}
 
 
 @bp.post("/users/<path:user_id>/preferences")
-@_idempotent
+@idempotent
 def bulk_update_user_preferences(user_id: str) -> Any:
     """POST: partial bulk upsert; bad topics land in ``errors``, the rest are written."""
-    entries = parse_bulk_entries(_json_body(), min_items=1)
-    items, errors = _state().store.bulk_update(user_id, entries, _tenant())
+    store = emulator_state().store
+    entries = parse_bulk_entries(json_body(), min_items=1, behaviours=store.behaviours)
+    items, errors = store.bulk_update(user_id, entries, tenant_arg())
     return {"items": items, "errors": errors}
 
 
 @bp.put("/users/<path:user_id>/preferences")
 def bulk_replace_user_preferences(user_id: str) -> Any:
     """PUT: atomic replacement of the user's override set; omitted topics reset to default."""
-    entries = parse_bulk_entries(_json_body(), min_items=0)
-    items, deleted = _state().store.bulk_replace(user_id, entries, _tenant())
+    store = emulator_state().store
+    entries = parse_bulk_entries(json_body(), min_items=0, behaviours=store.behaviours)
+    if any(entry.plan_refused for entry in entries):
+        raise PaymentRequired(PLAN_WITHOUT_CHANNELS)  # atomic: one refused topic fails all
+    items, deleted = store.bulk_replace(user_id, entries, tenant_arg())
     return {"items": items, "deleted": deleted}
 
 
 @bp.get("/users/<path:user_id>/preferences/<topic_id>")
 def get_user_preference(user_id: str, topic_id: str) -> Any:
     """GET: one topic's effective preference; 404 only for an unknown topic."""
-    topic = _state().store.user_preference(user_id, topic_id, _tenant())
+    topic = emulator_state().store.user_preference(user_id, topic_id, tenant_arg())
     if topic is None:
         raise NotFound(f"Topic {topic_id} not found")
     return {"topic": topic}
@@ -203,83 +205,17 @@ def get_user_preference(user_id: str, topic_id: str) -> Any:
 
 @bp.put("/users/<path:user_id>/preferences/<topic_id>")
 def put_user_preference(user_id: str, topic_id: str) -> Any:
-    """PUT: replace the user's override for one topic."""
-    write = parse_user_topic_put(_json_body())
-    _state().store.set_user_preference(user_id, topic_id, write, _tenant())
+    """PUT: replace the user's override for one topic (a 402 when the plan refuses routing)."""
+    store = emulator_state().store
+    write = parse_user_topic_put(json_body(), store.behaviours)
+    # The switch governs what the API accepts, not what a test may seed straight into the store.
+    refuse = store.behaviours.refuse_required_writes
+    store.set_user_preference(user_id, topic_id, write, tenant_arg(), refuse_required=refuse)
     return {"message": "success"}
 
 
 @bp.delete("/users/<path:user_id>/preferences/<topic_id>")
 def delete_user_preference(user_id: str, topic_id: str) -> Any:
     """DELETE: drop the override, resetting the topic to its default."""
-    _state().store.delete_user_preference(user_id, topic_id, _tenant())
-    return "", 204
-
-
-# ---- workspace catalog ------------------------------------------------------------------
-# [UNCERTAIN] Courier does not document the create status; 201 is the REST convention and the
-# SDK accepts any 2xx.
-
-
-@bp.get("/preferences/sections")
-def list_sections() -> Any:
-    """GET: every active section with its topics, in creation order."""
-    return {"results": _state().store.list_sections()}
-
-
-@bp.post("/preferences/sections")
-@_idempotent
-def create_section() -> Any:
-    """POST: create a section with a generated id."""
-    return _state().store.create_section(parse_section(_json_body())), 201
-
-
-@bp.get("/preferences/sections/<section_id>")
-def get_section(section_id: str) -> Any:
-    """GET: one section with its topics."""
-    return _state().store.get_section(section_id)
-
-
-@bp.put("/preferences/sections/<section_id>")
-def replace_section(section_id: str) -> Any:
-    """PUT: full replacement of the section's fields; its topics are unaffected."""
-    return _state().store.replace_section(section_id, parse_section(_json_body()))
-
-
-@bp.delete("/preferences/sections/<section_id>")
-def archive_section(section_id: str) -> Any:
-    """DELETE: archive an empty section (409 while it has topics)."""
-    _state().store.archive_section(section_id)
-    return "", 204
-
-
-@bp.get("/preferences/sections/<section_id>/topics")
-def list_topics(section_id: str) -> Any:
-    """GET: the section's active topics."""
-    return {"results": _state().store.list_topics(section_id)}
-
-
-@bp.post("/preferences/sections/<section_id>/topics")
-@_idempotent
-def create_topic(section_id: str) -> Any:
-    """POST: create a topic in the section with a generated ``pt_`` id."""
-    return _state().store.create_topic(section_id, parse_topic(_json_body())), 201
-
-
-@bp.get("/preferences/sections/<section_id>/topics/<topic_id>")
-def get_topic(section_id: str, topic_id: str) -> Any:
-    """GET: one topic of the section."""
-    return _state().store.get_topic(section_id, topic_id)
-
-
-@bp.put("/preferences/sections/<section_id>/topics/<topic_id>")
-def replace_topic(section_id: str, topic_id: str) -> Any:
-    """PUT: full replacement of the topic's fields."""
-    return _state().store.replace_topic(section_id, topic_id, parse_topic(_json_body()))
-
-
-@bp.delete("/preferences/sections/<section_id>/topics/<topic_id>")
-def archive_topic(section_id: str, topic_id: str) -> Any:
-    """DELETE: archive the topic; it leaves the catalog and users' preference lists."""
-    _state().store.archive_topic(section_id, topic_id)
+    emulator_state().store.delete_user_preference(user_id, topic_id, tenant_arg())
     return "", 204

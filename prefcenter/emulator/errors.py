@@ -24,6 +24,12 @@ class InvalidRequest(EmulatorError):
     status = 400
 
 
+class PaymentRequired(EmulatorError):
+    """402: the workspace's plan lacks the feature the request uses (channel customization)."""
+
+    status = 402
+
+
 class Unauthorized(EmulatorError):
     """401: the Bearer API key is missing or wrong."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 PREFERENCE_STATUSES: tuple[str, ...] = ("OPTED_IN", "OPTED_OUT", "REQUIRED")
@@ -11,6 +12,17 @@ BULK_STATUSES: tuple[str, ...] = ("OPTED_IN", "OPTED_OUT")
 CHANNELS: tuple[str, ...] = ("direct_message", "email", "push", "sms", "webhook", "inbox")
 ALLOWED_PREFERENCES: tuple[str, ...] = ("snooze", "channel_preferences")
 MAX_BULK_TOPICS = 50
+# Courier's message for routing writes on a plan without channel delivery customization.
+PLAN_WITHOUT_CHANNELS = "Channel delivery customization is not available for your plan"
+
+
+class Keep(Enum):
+    """Marker for a write field that was left out: keep what is stored."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 @dataclass(frozen=True)
@@ -20,6 +32,8 @@ class PreferenceWrite:
     status: str
     has_custom_routing: bool = False
     custom_routing: tuple[str, ...] = ()
+    # Unlike the routing fields, an omitted digest choice is kept; None clears it.
+    digest_schedule_id: str | None | Keep = KEEP
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,8 @@ class BulkEntry:
     topic_id: str
     write: PreferenceWrite | None = None
     error: str | None = None
+    # The error is the plan's 402, which fails an atomic request as a 402 rather than a 400.
+    plan_refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,3 +68,27 @@ class TopicInput:
     include_unsubscribe_header: bool = False
     routing_options: tuple[str, ...] = ()
     topic_data: dict[str, Any] = field(default_factory=dict)
+    # As written: TopicDigestRequest (create needs `schedules`); None means no digest.
+    digest: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TenantDefault:
+    """A tenant's default preference for one topic (may be REQUIRED, unlike a user's)."""
+
+    topic_id: str
+    status: str
+    has_custom_routing: bool = False
+    custom_routing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TenantInput:
+    """The writable fields of a tenant (full replacement semantics)."""
+
+    name: str
+    parent_tenant_id: str | None = None
+    brand_id: str | None = None
+    properties: dict[str, Any] | None = None
+    user_profile: dict[str, Any] | None = None
+    default_preferences: tuple[TenantDefault, ...] = ()

@@ -1,4 +1,4 @@
-"""The demo workspace (fixed ids other code and tests rely on) and a big-catalog generator."""
+"""The demo workspace (fixed ids other code and tests rely on), its extras, a big catalog."""
 
 from __future__ import annotations
 
@@ -18,6 +18,37 @@ TOPIC_REMINDERS = "pt_task_reminders"
 TOPIC_PRODUCT_UPDATES = "pt_product_updates"
 TOPIC_DIGEST = "pt_weekly_digest"
 TOPIC_EVENTS = "pt_events"
+
+# Uncatalogued topics in the legacy 28-character id format: users hold them, no section lists them.
+LEGACY_TOPIC_GROUPED = "FW0YU64P4TMYKMMHH67D6FENX8VS"
+LEGACY_TOPIC_PLAIN = "74Q4QGFBEX481DP6JRPMV751H4XT"
+LEGACY_GROUP_NAME = "Legacy notifications"
+
+# The digest seed_digest_schedules gives TOPIC_PRODUCT_UPDATES.
+DIGEST_TEMPLATE = "tpl_product_updates"
+SCHEDULE_INSTANT = "sch_instant"
+SCHEDULE_DAILY = "sch_daily"
+SCHEDULE_WEEKLY = "sch_weekly"
+_PRODUCT_UPDATES_DIGEST = {
+    "template_id": DIGEST_TEMPLATE,
+    "schedules": [
+        {"schedule_id": SCHEDULE_INSTANT, "frequency": "instant"},
+        {
+            "schedule_id": SCHEDULE_DAILY,
+            "frequency": "daily",
+            "time": "09:00",
+            "timezone": "Europe/Berlin",
+        },
+        {
+            "schedule_id": SCHEDULE_WEEKLY,
+            "frequency": "weekly",
+            "day_of_week": "monday",
+            "time": "09:00",
+            "timezone": "Europe/Berlin",
+            "is_default": True,
+        },
+    ],
+}
 
 # (section id, section fields, [(topic id, topic fields), ...]) in page order.
 _DEMO_WORKSPACE: list[tuple[str, SectionInput, list[tuple[str, TopicInput]]]] = [
@@ -127,6 +158,31 @@ def seed_demo_workspace(store: Store) -> bool:
         store.create_section(section, section_id=section_id)
         for topic_id, topic in topics:
             store.create_topic(section_id, topic, topic_id=topic_id)
+    return True
+
+
+def seed_legacy_topics(store: Store) -> list[str]:
+    """Create the two uncatalogued demo topics that are missing; returns the ids it created."""
+    legacy = [
+        (LEGACY_TOPIC_GROUPED, "Account digest (legacy)", LEGACY_GROUP_NAME),
+        (LEGACY_TOPIC_PLAIN, "Partner offers", None),
+    ]
+    created = []
+    for topic_id, name, group in legacy:
+        if not store.topic_exists(topic_id):  # a file database keeps them across restarts
+            store.create_legacy_topic(topic_id, name, "OPTED_IN", section_name=group)
+            created.append(topic_id)
+    return created
+
+
+def seed_digest_schedules(store: Store) -> bool:
+    """Give the demo's product updates a digest (instant, daily, weekly by default) once.
+
+    Raises NotFound when the demo workspace is not there; False when the digest already is.
+    """
+    if "digest" in store.get_topic(SECTION_NEWS, TOPIC_PRODUCT_UPDATES):
+        return False
+    store.set_topic_digest(SECTION_NEWS, TOPIC_PRODUCT_UPDATES, _PRODUCT_UPDATES_DIGEST)
     return True
 
 

@@ -1,4 +1,4 @@
-"""Per-app emulator state: the store, the configuration and the request log."""
+"""Per-app emulator state: the store, the behaviour switches and the request log."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import re
 import threading
 from dataclasses import dataclass
 
+from .behaviours import LIST_MODES, Behaviours
 from .store import Store
 
-LIST_MODES: tuple[str, ...] = ("all", "overrides")
+__all__ = ["LIST_MODES", "MAX_LOGGED_REQUESTS", "Behaviours", "EmulatorState", "LoggedRequest"]
+
 # The request log keeps the newest entries only, so a long load run cannot grow it forever.
 MAX_LOGGED_REQUESTS = 50_000
 
@@ -29,20 +31,45 @@ class LoggedRequest:
 class EmulatorState:
     """What ``app.extensions["courier_emulator"]`` holds."""
 
-    def __init__(self, store: Store, api_key: str, list_mode: str) -> None:
-        if list_mode not in LIST_MODES:
-            raise ValueError(f"list_mode must be one of {LIST_MODES}, got {list_mode!r}")
+    def __init__(
+        self,
+        store: Store,
+        api_key: str,
+        list_mode: str | None = None,
+        behaviours: Behaviours | None = None,
+    ) -> None:
         if not api_key:
             raise ValueError("api_key must be a non-empty string")
         self.store = store
         self.api_key = api_key
-        self.list_mode = list_mode
+        if behaviours is not None:
+            self.behaviours = behaviours
+        if list_mode is not None:  # given on its own, it wins over the behaviours' list_mode
+            self.list_mode = list_mode
         self._lock = threading.Lock()
         self._arrivals = itertools.count()
         # (arrival number, entry): requests are logged when they finish, but kept sorted by
         # arrival so concurrent clients see the log in the order requests came in.
         self._log: list[tuple[int, LoggedRequest]] = []
         self.max_logged = MAX_LOGGED_REQUESTS
+
+    @property
+    def behaviours(self) -> Behaviours:
+        """The switches in force; the store reads the same object on every call."""
+        return self.store.behaviours
+
+    @behaviours.setter
+    def behaviours(self, value: Behaviours) -> None:
+        self.store.behaviours = value
+
+    @property
+    def list_mode(self) -> str:
+        """Shorthand for ``behaviours.list_mode``."""
+        return self.behaviours.list_mode
+
+    @list_mode.setter
+    def list_mode(self, value: str) -> None:
+        self.behaviours.list_mode = value
 
     def arrival(self) -> int:
         """Reserve the log position of a request that just arrived."""

@@ -20,14 +20,18 @@ BASE_URL = "http://courier.test"
 def http_client(app: Flask, api_key: str | None = DEFAULT_API_KEY) -> httpx.Client:
     """An httpx client bound to ``app`` (caller closes it), sending the Bearer key if given."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return httpx.Client(
-        transport=httpx.WSGITransport(app=app), base_url=BASE_URL, headers=headers
-    )
+    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url=BASE_URL, headers=headers)
 
 
 @contextmanager
-def courier_client(app: Flask, api_key: str = DEFAULT_API_KEY) -> Iterator[Courier]:
-    """The official Courier SDK pointed at ``app`` in-process, no retries; closed on exit."""
+def courier_client(
+    app: Flask, api_key: str = DEFAULT_API_KEY, *, strict: bool = False
+) -> Iterator[Courier]:
+    """The official Courier SDK pointed at ``app`` in-process, no retries; closed on exit.
+
+    ``strict`` makes the SDK validate every response against its models and raise
+    ``courier.APIResponseValidationError`` on a mismatch, instead of building it leniently.
+    """
     from courier import Courier
 
     client = Courier(
@@ -35,6 +39,7 @@ def courier_client(app: Flask, api_key: str = DEFAULT_API_KEY) -> Iterator[Couri
         base_url=BASE_URL,
         http_client=httpx.Client(transport=httpx.WSGITransport(app=app)),
         max_retries=0,
+        _strict_response_validation=strict,
     )
     try:
         yield client

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
-from .errors import InvalidRequest
+from .behaviours import Behaviours
+from .errors import InvalidRequest, PaymentRequired
+from .history import DEFAULT_LOG_LIMIT
+from .ids import iso
 from .models import (
     ALLOWED_PREFERENCES,
     BULK_STATUSES,
     CHANNELS,
+    KEEP,
     MAX_BULK_TOPICS,
+    PLAN_WITHOUT_CHANNELS,
     PREFERENCE_STATUSES,
     BulkEntry,
+    Keep,
     PreferenceWrite,
     SectionInput,
+    TenantDefault,
+    TenantInput,
     TopicInput,
 )
 
@@ -78,8 +87,30 @@ def _enum_list(
     return tuple(value)
 
 
+def _optional_object(obj: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    """Read an optional nullable JSON object."""
+    value = obj.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise InvalidRequest(f"`{where}.{key}` must be an object or null")
+    return value
+
+
+def needs_channel_plan(obj: Mapping[str, Any], behaviours: Behaviours) -> bool:
+    """True when a plan without channel customization refuses this write with a 402."""
+    if behaviours.channel_customization:
+        return False
+    if obj.get("has_custom_routing") is True:
+        return True
+    if behaviours.routing_402_trigger == "field":
+        return "custom_routing" in obj
+    return bool(obj.get("custom_routing"))
+
+
 def parse_preference_write(
-    value: object, where: str, statuses: Sequence[str] = PREFERENCE_STATUSES
+    value: object,
+    where: str,
+    statuses: Sequence[str] = PREFERENCE_STATUSES,
+    channels: Sequence[str] = CHANNELS,
 ) -> PreferenceWrite:
     """Validate a ``topic`` write object (status plus routing); omitted routing is reset."""
     obj = require_object(value, where)
@@ -88,27 +119,45 @@ def parse_preference_write(
         status=status,
         # Courier's PUT replaces the routing fields, so omission means "no custom routing".
         has_custom_routing=_optional_bool(obj, "has_custom_routing", where),
-        custom_routing=_enum_list(obj, "custom_routing", CHANNELS, where),
+        custom_routing=_enum_list(obj, "custom_routing", channels, where),
     )
 
 
-def parse_user_topic_put(body: object) -> PreferenceWrite:
-    """Validate the body of ``PUT /users/{id}/preferences/{topic_id}``."""
+def _digest_choice(obj: dict[str, Any]) -> str | None | Keep:
+    """The write's ``digest_schedule_id``: KEEP when omitted, None (clear) when null."""
+    if "digest_schedule_id" not in obj:
+        return KEEP
+    value = obj["digest_schedule_id"]
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidRequest("`topic.digest_schedule_id` must be a schedule id or null")
+    return value
+
+
+def parse_user_topic_put(body: object, behaviours: Behaviours | None = None) -> PreferenceWrite:
+    """Validate the body of ``PUT /users/{id}/preferences/{topic_id}``.
+
+    Raises InvalidRequest for a malformed body, then PaymentRequired for routing the plan
+    does not allow.
+    """
+    behaviours = behaviours or Behaviours()
     obj = require_object(body, "request body")
-    write = parse_preference_write(obj.get("topic"), "topic")
-    schedule = obj["topic"].get("digest_schedule_id")
-    if schedule is not None:
-        # Courier rejects an id that is not an active schedule on the topic with a 400 before
-        # writing anything; the emulator keeps no digest schedules, so every id is inactive.
-        raise InvalidRequest(
-            f"`topic.digest_schedule_id` {schedule!r} is not an active digest schedule "
-            "on this topic"
-        )
+    write = parse_preference_write(
+        obj.get("topic"), "topic", PREFERENCE_STATUSES, behaviours.channels
+    )
+    topic = obj["topic"]
+    write = PreferenceWrite(
+        write.status, write.has_custom_routing, write.custom_routing, _digest_choice(topic)
+    )
+    if needs_channel_plan(topic, behaviours):
+        raise PaymentRequired(PLAN_WITHOUT_CHANNELS)
     return write
 
 
-def parse_bulk_entries(body: object, *, min_items: int) -> list[BulkEntry]:
+def parse_bulk_entries(
+    body: object, *, min_items: int, behaviours: Behaviours | None = None
+) -> list[BulkEntry]:
     """Validate a bulk body: structural faults raise 400, per-topic faults become entry errors."""
+    behaviours = behaviours or Behaviours()
     obj = require_object(body, "request body")
     topics = obj.get("topics")
     if not isinstance(topics, list):
@@ -128,41 +177,113 @@ def parse_bulk_entries(body: object, *, min_items: int) -> list[BulkEntry]:
         if not isinstance(topic_id, str) or not topic_id:
             raise InvalidRequest(f"`{where}.topic_id` is required and must be a non-empty string")
         try:
-            write = parse_preference_write(item, where, BULK_STATUSES)
+            write = parse_preference_write(item, where, BULK_STATUSES, behaviours.channels)
         except InvalidRequest as exc:
             entries.append(BulkEntry(topic_id=topic_id, error=exc.message))
         else:
-            entries.append(BulkEntry(topic_id=topic_id, write=write))
+            if needs_channel_plan(item, behaviours):
+                entries.append(
+                    BulkEntry(topic_id=topic_id, error=PLAN_WITHOUT_CHANNELS, plan_refused=True)
+                )
+            else:
+                entries.append(BulkEntry(topic_id=topic_id, write=write))
     return entries
 
 
-def parse_section(body: object) -> SectionInput:
+def parse_section(body: object, channels: Sequence[str] = CHANNELS) -> SectionInput:
     """Validate a section create/replace body; omitted optional fields are cleared."""
     obj = require_object(body, "request body")
     return SectionInput(
         name=_required_name(obj, "body"),
         description=_optional_str(obj, "description", "body"),
         has_custom_routing=_optional_bool(obj, "has_custom_routing", "body"),
-        routing_options=_enum_list(obj, "routing_options", CHANNELS, "body"),
+        routing_options=_enum_list(obj, "routing_options", channels, "body"),
     )
 
 
-def parse_topic(body: object) -> TopicInput:
-    """Validate a topic create/replace body; omitted optional fields are cleared."""
+def parse_topic(body: object, channels: Sequence[str] = CHANNELS) -> TopicInput:
+    """Validate a topic create/replace body; omitted optional fields (digest too) are cleared."""
     obj = require_object(body, "request body")
-    if obj.get("digest") is not None:
-        # Digest configuration (templates, schedules) is out of the emulator's scope; refusing it
-        # loudly beats silently dropping a config a caller expects to be stored.
-        raise InvalidRequest("`digest` configuration is not supported by the Courier emulator")
-    topic_data = obj.get("topic_data")
-    if topic_data is not None and not isinstance(topic_data, dict):
-        raise InvalidRequest("`body.topic_data` must be an object or null")
+    topic_data = _optional_object(obj, "topic_data", "body")
+    # The digest's own rules need the stored digest (an omitted `schedules` keeps it), so the
+    # store checks the rest, before it writes anything.
+    digest = _optional_object(obj, "digest", "body")
     return TopicInput(
         name=_required_name(obj, "body"),
         default_status=_enum(obj.get("default_status"), PREFERENCE_STATUSES, "body.default_status"),
         description=_optional_str(obj, "description", "body"),
         allowed_preferences=_enum_list(obj, "allowed_preferences", ALLOWED_PREFERENCES, "body"),
         include_unsubscribe_header=_optional_bool(obj, "include_unsubscribe_header", "body"),
-        routing_options=_enum_list(obj, "routing_options", CHANNELS, "body"),
+        routing_options=_enum_list(obj, "routing_options", channels, "body"),
         topic_data=dict(topic_data or {}),
+        digest=digest,
     )
+
+
+def parse_tenant_default(
+    value: object, where: str, topic_id: str, channels: Sequence[str] = CHANNELS
+) -> TenantDefault:
+    """Validate a SubscriptionTopicNew (not wrapped in ``topic``); REQUIRED is allowed."""
+    obj = require_object(value, where)
+    return TenantDefault(
+        topic_id=topic_id,
+        status=_enum(obj.get("status"), PREFERENCE_STATUSES, f"{where}.status"),
+        has_custom_routing=_optional_bool(obj, "has_custom_routing", where),
+        custom_routing=_enum_list(obj, "custom_routing", channels, where),
+    )
+
+
+def parse_tenant(body: object, channels: Sequence[str] = CHANNELS) -> TenantInput:
+    """Validate a tenant create-or-replace body; omitted optional fields are cleared."""
+    obj = require_object(body, "request body")
+    preferences = _optional_object(obj, "default_preferences", "body") or {}
+    items = preferences.get("items")
+    if items is not None and not isinstance(items, list):
+        raise InvalidRequest("`body.default_preferences.items` must be an array or null")
+    defaults: list[TenantDefault] = []
+    for index, item in enumerate(items or []):
+        where = f"default_preferences.items[{index}]"
+        topic_id = require_object(item, where).get("id")
+        if not isinstance(topic_id, str) or not topic_id:
+            raise InvalidRequest(f"`{where}.id` is required and must be a topic id")
+        defaults.append(parse_tenant_default(item, where, topic_id, channels))
+    return TenantInput(
+        name=_required_name(obj, "body"),
+        parent_tenant_id=_optional_str(obj, "parent_tenant_id", "body") or None,
+        brand_id=_optional_str(obj, "brand_id", "body"),
+        properties=_optional_object(obj, "properties", "body"),
+        user_profile=_optional_object(obj, "user_profile", "body"),
+        default_preferences=tuple(defaults),
+    )
+
+
+def _since(value: str) -> str:
+    """An ISO-8601 date or date-time as the log's timestamp format; a date is its UTC midnight."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest("`since` must be an ISO-8601 date or date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return iso(moment)
+
+
+def parse_log_query(args: Mapping[str, str]) -> dict[str, Any]:
+    """Validate the query of ``GET /preferences/logs`` into ``Store.change_log`` arguments."""
+    limit = args.get("limit")
+    try:
+        count = DEFAULT_LOG_LIMIT if limit is None else int(limit)
+    except ValueError:
+        raise InvalidRequest("`limit` must be a whole number") from None
+    since = args.get("since")
+    return {
+        "user_id": args.get("user_id") or None,
+        "tenant_id": args.get("tenant_id") or None,
+        "since": None if not since else _since(since),
+        "limit": count,
+        "cursor": args.get("cursor") or None,
+    }
