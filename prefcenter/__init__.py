@@ -15,7 +15,7 @@ from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
 from .assets import register_assets
 from .audit import ConsentLog
 from .brandviews import brand_stylesheet_url, current_brand
-from .catalog import CatalogCache
+from .catalog import CatalogCache, TenantDefaultsCache
 from .cli import register_commands
 from .config import load_config
 from .courier import CourierClient, RetryPolicy
@@ -50,6 +50,7 @@ def create_app(
     app.extensions["prefcenter"] = Services(
         courier=courier,
         catalog=CatalogCache(courier.list_sections, ttl=app.config["CATALOG_TTL"]),
+        tenant_defaults=TenantDefaultsCache(courier.tenant_defaults, ttl=app.config["CATALOG_TTL"]),
         links=minter.signer,
         minter=minter,
         consent=ConsentLog(app.config["AUDIT_LOG_PATH"]),

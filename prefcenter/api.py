@@ -66,6 +66,6 @@ def mint_link() -> tuple[Response, int]:
             ),
             locale=_text(body, "locale", required=False, limit=MAX_LOCALE_LENGTH),
         )
-    except _BadRequest as exc:
+    except (_BadRequest, ValueError) as exc:
         return _error(400, str(exc))
     return jsonify(services().minter.mint(claims).to_json()), 201

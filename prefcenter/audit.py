@@ -37,7 +37,7 @@ def consent_state(update: PreferenceUpdate) -> dict[str, Any]:
     return {
         "status": update.status.value,
         "has_custom_routing": update.has_custom_routing,
-        "channels": [channel.value for channel in update.custom_routing],
+        "channels": [str(channel) for channel in update.custom_routing],
     }
 
 

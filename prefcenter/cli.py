@@ -34,7 +34,12 @@ def register_commands(app: Flask) -> None:
             purpose = Purpose.UNSUBSCRIBE
         elif embed:
             purpose = Purpose.EMBED
-        claims = LinkClaims(user_id, purpose, tenant_id=tenant_id, topic_id=topic_id, locale=locale)
+        try:
+            claims = LinkClaims(
+                user_id, purpose, tenant_id=tenant_id, topic_id=topic_id, locale=locale
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
         link = app.extensions["prefcenter"].minter.mint(claims)
         click.echo(link.url)
         for name, value in link.email_headers.items():

@@ -95,13 +95,18 @@ class PreferencesForm(FlaskForm):
         return self[field_key(topic.topic_id)]
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
-        """Check every field, then each topic against what its section allows."""
+        """Check every field, then each topic against what its section allows.
+
+        A topic the person left as shown is never refused for the state Courier holds (a
+        stored routing with no usable channel, say): only what they changed is checked.
+        """
         valid = super().validate(extra_validators)
         for topic in topics_of(self.page).values():
             fields = self.topic_fields(topic).form
             if fields.status.errors or fields.channels.errors:
                 continue
-            for field, message in _refusals(topic, fields):
+            changed = self._choice(topic, fields).differs_from(topic)
+            for field, message in _refusals(topic, fields, changed=changed):
                 field.errors.append(message)
                 valid = False
         return valid
@@ -117,16 +122,20 @@ class PreferencesForm(FlaskForm):
 
     def choices(self) -> dict[str, TopicState]:
         """Return each topic as the person left it; call after validate()."""
-        chosen = {}
-        for topic in topics_of(self.page).values():
-            fields = self.topic_fields(topic).form
-            opted_in = topic.required or fields.status.data is PreferenceStatus.OPTED_IN
-            channels = [ChannelClassification(value) for value in fields.channels.data or []]
-            chosen[topic.topic_id] = topic.with_choice(opted_in, channels)
-        return chosen
+        return {
+            topic.topic_id: self._choice(topic, self.topic_fields(topic).form)
+            for topic in topics_of(self.page).values()
+        }
+
+    @staticmethod
+    def _choice(topic: TopicState, fields: TopicFields) -> TopicState:
+        opted_in = topic.required or fields.status.data is PreferenceStatus.OPTED_IN
+        offered = {channel.value for channel in topic.channel_options}
+        channels = [ChannelClassification(v) for v in fields.channels.data or [] if v in offered]
+        return topic.with_choice(opted_in, channels)
 
 
-def _refusals(topic: TopicState, fields: TopicFields) -> list[tuple[Field, str]]:
+def _refusals(topic: TopicState, fields: TopicFields, *, changed: bool) -> list[tuple[Field, str]]:
     """Return what is wrong with one topic's submitted values, per field."""
     refusals: list[tuple[Field, str]] = []
     status = fields.status.data
@@ -150,7 +159,7 @@ def _refusals(topic: TopicState, fields: TopicFields) -> list[tuple[Field, str]]
                     gettext("%(topic)s does not offer a choice of channels.", topic=topic.name),
                 )
             )
-    elif not channels:
+    elif not channels and changed:
         if topic.required:
             refusals.append(
                 (

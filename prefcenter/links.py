@@ -57,6 +57,17 @@ class LinkClaims:
     topic_id: str | None = None
     locale: str | None = None
 
+    def __post_init__(self) -> None:
+        # "." and ".." cannot name anything in a Courier path (Courier's SDK refuses them), so
+        # a link naming one could never be served: refuse it when minted and when read.
+        for name, value in (
+            ("user_id", self.user_id),
+            ("tenant_id", self.tenant_id),
+            ("topic_id", self.topic_id),
+        ):
+            if value in (".", ".."):
+                raise ValueError(f"'{name}' cannot be '.' or '..'")
+
 
 class LinkSigner:
     """Mint and check links; the first key signs, every listed key is accepted."""
@@ -135,10 +146,13 @@ def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:
     user_id = payload.get("sub")
     if not isinstance(user_id, str) or not user_id.strip():
         raise LinkInvalid("this link is not valid")
-    return LinkClaims(
-        user_id=user_id,
-        purpose=purpose,
-        tenant_id=optional_text("tid"),
-        topic_id=optional_text("topic"),
-        locale=optional_text("locale"),
-    )
+    try:
+        return LinkClaims(
+            user_id=user_id,
+            purpose=purpose,
+            tenant_id=optional_text("tid"),
+            topic_id=optional_text("topic"),
+            locale=optional_text("locale"),
+        )
+    except ValueError as exc:
+        raise LinkInvalid("this link is not valid") from exc

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from .courier import (
+    CatalogTopic,
+    Channel,
     ChannelClassification,
     PreferenceStatus,
     PreferenceUpdate,
     Section,
+    TopicDefault,
     TopicPreference,
+    sendable_id,
 )
 
 
@@ -25,37 +29,50 @@ class TopicState:
     opted_in: bool
     # Courier's routing fields as read, resent untouched unless the person changes channels.
     has_custom_routing: bool
-    custom_routing: tuple[ChannelClassification, ...]
+    custom_routing: tuple[Channel, ...]
     # Channels the person may choose from; empty when the section offers no channel choice.
     channel_options: tuple[ChannelClassification, ...]
+    # False for a topic Courier holds for the person that no catalog section lists.
+    catalogued: bool = True
 
     @property
     def channels(self) -> tuple[ChannelClassification, ...]:
-        """The channels shown ticked: the custom choice, else every channel on offer."""
+        """The channels shown ticked: the custom choice, else every channel on offer.
+
+        A custom routing with no channel on offer (none at all, or only channels the section
+        no longer offers) is shown as the section's channels, as Courier's own web component
+        does: it routes nowhere the person can see, so it is not a choice to hold them to.
+        """
         if not self.channel_options:
             return ()
+        chosen = ()
         if self.has_custom_routing:
-            return tuple(c for c in self.channel_options if c in self.custom_routing)
-        return self.channel_options
+            chosen = tuple(c for c in self.channel_options if c in self.custom_routing)
+        return chosen or self.channel_options
 
     def with_choice(self, opted_in: bool, channels: Iterable[ChannelClassification]) -> TopicState:
         """Return this topic as the person left it: their toggle, and their channels if changed."""
-        chosen = tuple(c for c in self.channel_options if c in set(channels))
+        picked = set(channels)
+        chosen = tuple(c for c in self.channel_options if c in picked)
         if not self.channel_options or chosen == self.channels:
             return replace(self, opted_in=opted_in)
-        return replace(self, opted_in=opted_in, has_custom_routing=True, custom_routing=chosen)
+        # Channels the page does not show (new to it, or no longer offered) stay as they were:
+        # the person could not see them, so did not choose against them.
+        unseen = ()
+        if self.has_custom_routing:
+            unseen = tuple(c for c in self.custom_routing if c not in self.channel_options)
+        return replace(
+            self, opted_in=opted_in, has_custom_routing=True, custom_routing=chosen + unseen
+        )
 
     def update(self) -> PreferenceUpdate:
-        """Return the write that makes Courier hold this state."""
-        if self.required:
-            # Courier's own preference UIs resend a REQUIRED topic's status as they read it.
-            status = PreferenceStatus.REQUIRED
-        elif self.opted_in:
-            status = PreferenceStatus.OPTED_IN
-        else:
-            status = PreferenceStatus.OPTED_OUT
+        """Return the write that makes Courier hold this state.
+
+        A required topic is written OPTED_IN: REQUIRED is a topic default, never a write.
+        """
+        on = self.required or self.opted_in
         return PreferenceUpdate(
-            status=status,
+            status=PreferenceStatus.OPTED_IN if on else PreferenceStatus.OPTED_OUT,
             has_custom_routing=self.has_custom_routing,
             custom_routing=self.custom_routing,
         )
@@ -63,6 +80,14 @@ class TopicState:
     def differs_from(self, other: TopicState) -> bool:
         """Whether saving this state over `other` would change anything in Courier."""
         return self.update() != other.update()
+
+    def as_written(self, write: PreferenceUpdate) -> TopicState:
+        """Return this topic as Courier holds it after `write` (which may have lost routing)."""
+        return replace(
+            self,
+            has_custom_routing=write.has_custom_routing,
+            custom_routing=write.custom_routing,
+        )
 
 
 @dataclass(frozen=True)
@@ -77,46 +102,135 @@ class SectionState:
 
 
 def build_page(
-    sections: Iterable[Section], preferences: Iterable[TopicPreference]
+    sections: Iterable[Section],
+    preferences: Iterable[TopicPreference],
+    defaults: Mapping[str, TopicDefault] | None = None,
+    *,
+    channel_choice: bool = True,
+    other_heading: str = "Other",
+    only: Collection[str] | None = None,
 ) -> tuple[SectionState, ...]:
     """Overlay the user's preferences on the catalog, by topic id.
 
     Courier's list holds either every topic or only the user's overrides; both give the
-    same page, because a topic missing from the list simply shows its catalog default.
+    same page, because a topic missing from the list shows its default: the tenant's
+    (`defaults`) where it has one, else the catalog's. Topics Courier holds for the person
+    that the catalog does not list are shown too: in their section when the catalog has it,
+    else grouped under the section name Courier gave, else under `other_heading`.
+    `channel_choice` False withdraws channel choice everywhere (a plan without it);
+    `only`, when given, keeps just those topics. Sections without topics are left out.
     """
-    by_topic = {pref.topic_id: pref for pref in preferences}
+    defaults = defaults or {}
+    by_topic = {pref.topic_id: pref for pref in preferences if sendable_id(pref.topic_id)}
+    catalog_ids = {topic.id for section in sections for topic in section.topics}
+    strays = [pref for topic_id, pref in by_topic.items() if topic_id not in catalog_ids]
+    section_ids = {section.id for section in sections}
     page = []
     for section in sections:
-        options = section.routing_options if section.offers_channel_choice else ()
-        topics = []
-        for topic in section.topics:
-            pref = by_topic.get(topic.id)
-            required = topic.default_status is PreferenceStatus.REQUIRED or (
-                pref is not None and pref.status is PreferenceStatus.REQUIRED
-            )
-            status = pref.status if pref is not None and pref.status else topic.default_status
-            topics.append(
-                TopicState(
-                    topic_id=topic.id,
-                    name=topic.name,
-                    description=topic.description,
-                    required=required,
-                    opted_in=required or status is PreferenceStatus.OPTED_IN,
-                    has_custom_routing=pref.has_custom_routing if pref else False,
-                    custom_routing=pref.custom_routing if pref else (),
-                    channel_options=options,
-                )
-            )
-        page.append(
-            SectionState(
-                section_id=section.id,
-                name=section.name,
-                description=section.description,
-                channel_options=options,
-                topics=tuple(topics),
-            )
+        options = (
+            section.routing_options if channel_choice and section.offers_channel_choice else ()
         )
-    return tuple(page)
+        topics = [
+            _catalog_topic(topic, by_topic.get(topic.id), defaults.get(topic.id), options)
+            for topic in section.topics
+            if sendable_id(topic.id)
+        ]
+        topics += [_stray_topic(pref, options) for pref in strays if pref.section_id == section.id]
+        page.append(_section(section.id, section.name, section.description, options, topics, only))
+    groups: dict[str, list[TopicState]] = {}
+    for pref in strays:
+        if pref.section_id in section_ids and pref.section_id:
+            continue
+        groups.setdefault(pref.section_name, []).append(_stray_topic(pref, ()))
+    for name, topics in groups.items():
+        if name:
+            page.append(_section("", name, "", (), topics, only))
+    if "" in groups:
+        page.append(_section("", other_heading, "", (), groups[""], only))
+    return tuple(section for section in page if section.topics)
+
+
+def _section(
+    section_id: str,
+    name: str,
+    description: str,
+    options: tuple[ChannelClassification, ...],
+    topics: list[TopicState],
+    only: Collection[str] | None,
+) -> SectionState:
+    kept = tuple(t for t in topics if only is None or t.topic_id in only)
+    return SectionState(section_id, name, description, options, kept)
+
+
+def _catalog_topic(
+    topic: CatalogTopic,
+    pref: TopicPreference | None,
+    default: TopicDefault | None,
+    options: tuple[ChannelClassification, ...],
+) -> TopicState:
+    default_status = (default.status if default else None) or topic.default_status
+    if pref is not None:
+        state = _stray_topic(pref, options)
+        required = state.required or default_status is PreferenceStatus.REQUIRED
+        status = pref.status or default_status
+        return replace(
+            state,
+            name=topic.name,
+            description=topic.description,
+            required=required,
+            opted_in=required or status is PreferenceStatus.OPTED_IN,
+            catalogued=True,
+        )
+    required = default_status is PreferenceStatus.REQUIRED
+    return TopicState(
+        topic_id=topic.id,
+        name=topic.name,
+        description=topic.description,
+        required=required,
+        opted_in=required or default_status is PreferenceStatus.OPTED_IN,
+        has_custom_routing=default.has_custom_routing if default else False,
+        custom_routing=default.custom_routing if default else (),
+        channel_options=options,
+    )
+
+
+def _stray_topic(pref: TopicPreference, options: tuple[ChannelClassification, ...]) -> TopicState:
+    """A topic as Courier's list reports it, with no catalog entry to add to it."""
+    status = pref.status or pref.default_status
+    return TopicState(
+        topic_id=pref.topic_id,
+        name=pref.topic_name or pref.topic_id,
+        description="",
+        required=pref.required,
+        opted_in=pref.required or status is PreferenceStatus.OPTED_IN,
+        has_custom_routing=pref.has_custom_routing,
+        custom_routing=pref.custom_routing,
+        channel_options=options,
+        catalogued=False,
+    )
+
+
+def topics_without_default(
+    sections: Iterable[Section],
+    preferences: Iterable[TopicPreference],
+    defaults: Mapping[str, TopicDefault] | None = None,
+) -> list[str]:
+    """Catalog topics whose status nothing read so far tells: no list entry, no known default.
+
+    Only an overrides-only list over a catalog that omits `default_status` leaves any; the
+    page then asks Courier for those topics one by one rather than guess.
+    """
+    defaults = defaults or {}
+    listed = {pref.topic_id for pref in preferences if pref.status or pref.default_status}
+    return [
+        topic.id
+        for section in sections
+        for topic in section.topics
+        if topic.default_status is None
+        and topic.id not in listed
+        and not (topic.id in defaults and defaults[topic.id].status)
+        and sendable_id(topic.id)
+    ]
 
 
 def topics_of(page: Iterable[SectionState]) -> dict[str, TopicState]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext
 
 from .audit import ConsentLog, Via
-from .courier import CourierClient, CourierError
+from .courier import CourierClient, PreferenceUpdate
 from .identity import Person
 from .labels import channel_list
 from .preferences import TopicState
@@ -16,10 +16,12 @@ from .preferences import TopicState
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    """Which changed topics Courier took, and which it did not."""
+    """Which changed topics Courier took (as it now holds them), and which it did not."""
 
     saved: dict[str, TopicState] = field(default_factory=dict)
     failed: dict[str, TopicState] = field(default_factory=dict)
+    # Saved topics whose channel choice Courier's plan refused: only on/off was written.
+    channels_refused: frozenset[str] = frozenset()
 
 
 def changed_topics(
@@ -44,19 +46,21 @@ def save_changes(
     """Write each changed topic to Courier, concurrently, one write per topic; record each."""
     if not changes:
         return SaveOutcome()
-    errors: dict[str, CourierError | None] = courier.put_preferences(
-        person.user_id,
-        {topic_id: state.update() for topic_id, state in changes.items()},
-        person.tenant_id,
-    )
-    outcome = SaveOutcome(
-        saved={tid: state for tid, state in changes.items() if errors.get(tid) is None},
-        failed={tid: state for tid, state in changes.items() if errors.get(tid) is not None},
-    )
-    for topic_id, state in outcome.saved.items():
-        old = shown[topic_id].update()
-        consent.record(via, person, topic_id, state.name, old, state.update())
-    return outcome
+    wanted = {topic_id: state.update() for topic_id, state in changes.items()}
+    taken = courier.put_preferences(person.user_id, wanted, person.tenant_id)
+    saved: dict[str, TopicState] = {}
+    failed: dict[str, TopicState] = {}
+    refused: set[str] = set()
+    for topic_id, state in changes.items():
+        write = taken.get(topic_id)
+        if not isinstance(write, PreferenceUpdate):
+            failed[topic_id] = state
+            continue
+        saved[topic_id] = state.as_written(write)
+        if write != wanted[topic_id]:
+            refused.add(topic_id)
+        consent.record(via, person, topic_id, state.name, shown[topic_id].update(), write)
+    return SaveOutcome(saved=saved, failed=failed, channels_refused=frozenset(refused))
 
 
 def describe_change(before: TopicState, after: TopicState) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from .audit import ConsentLog
-from .catalog import CatalogCache
+from .catalog import CatalogCache, TenantDefaultsCache
 from .courier import CourierClient
 from .links import LinkSigner
 from .minting import LinkMinter
@@ -19,6 +19,7 @@ class Services:
 
     courier: CourierClient
     catalog: CatalogCache
+    tenant_defaults: TenantDefaultsCache
     links: LinkSigner
     minter: LinkMinter
     consent: ConsentLog

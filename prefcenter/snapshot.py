@@ -1,17 +1,26 @@
-"""The page as it was rendered, carried signed in the form so a save writes only real changes."""
+"""The page as it was rendered, carried signed in the form so a save writes only real changes.
+
+The record holds what a save needs and must never re-derive: for each topic whether it was
+required, on, and its routing exactly as read (unknown channels included); for a topic no
+catalog lists, also its name and group. A save rebuilds the page from the record and today's
+catalog (names, descriptions, channel options), so a REQUIRED that came from a tenant, or a
+topic the catalog lacks, is saved as it was shown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from .courier import ChannelClassification, Section
+from .courier import PreferenceStatus, Section, TopicPreference, channel_of
+from .identity import Person
 from .preferences import SectionState, TopicState, build_page
 
 SALT = "prefcenter.rendered-preferences"
+
+_ON, _CUSTOM, _REQUIRED = 1, 2, 4  # bits of a topic's flags in the record
 
 
 class SnapshotInvalid(Exception):
@@ -23,32 +32,40 @@ def _serializer(secret_key: str, fallbacks: Iterable[str]) -> URLSafeSerializer:
 
 
 def dump_snapshot(
-    page: Iterable[SectionState], user_id: str, secret_key: str, fallbacks: Iterable[str] = ()
+    page: Iterable[SectionState],
+    person: Person,
+    secret_key: str,
+    fallbacks: Iterable[str] = (),
 ) -> str:
-    """Sign what each topic looked like on the page shown to `user_id`."""
-    topics = {
-        topic.topic_id: [
-            int(topic.opted_in),
-            int(topic.has_custom_routing),
-            [channel.value for channel in topic.custom_routing],
-        ]
-        for section in page
-        for topic in section.topics
-    }
-    return _serializer(secret_key, fallbacks).dumps({"u": user_id, "t": topics})
+    """Sign what each topic looked like on the page shown to `person`."""
+    topics: dict[str, list[Any]] = {}
+    # Whether channels were offered: a save rebuilds them so even if the plan refuses them
+    # meanwhile (402), and the person is told, rather than refused for ticking them.
+    channel_choice = any(section.channel_options for section in page)
+    for section in page:
+        for topic in section.topics:
+            record: list[Any] = [_flags(topic), [str(c) for c in topic.custom_routing]]
+            if not topic.catalogued:
+                record += [topic.name, section.name, section.section_id]
+            topics[topic.topic_id] = record
+    data = {"u": person.user_id, "n": person.tenant_id or "", "c": int(channel_choice), "t": topics}
+    return _serializer(secret_key, fallbacks).dumps(data)
 
 
 def load_snapshot(
     sections: Iterable[Section],
     signed: str,
-    user_id: str,
+    person: Person,
     secret_key: str,
     fallbacks: Iterable[str] = (),
+    *,
+    other_heading: str = "Other",
 ) -> tuple[SectionState, ...]:
     """Rebuild the page as it was shown, from today's catalog and the signed record.
 
-    Topics added to the catalog since the page was shown are left out: the person never saw
-    them, so this save must not touch them. Raises SnapshotInvalid.
+    Topics added to the catalog since the page was shown are left out, and so are catalog
+    topics removed since: the person never saw the first, and the second are gone.
+    Raises SnapshotInvalid.
     """
     try:
         data: Any = _serializer(secret_key, fallbacks).loads(signed)
@@ -56,31 +73,56 @@ def load_snapshot(
         raise SnapshotInvalid("the form's record of the page is not valid") from exc
     if (
         not isinstance(data, dict)
-        or data.get("u") != user_id
+        or data.get("u") != person.user_id
+        or data.get("n") != (person.tenant_id or "")
         or not isinstance(data.get("t"), dict)
     ):
         raise SnapshotInvalid("the form was shown to someone else")
-    shown = data["t"]
-    page = []
-    for section in build_page(sections, ()):
-        topics = []
-        for topic in section.topics:
-            if topic.topic_id in shown:
-                topics.append(_restore(topic, shown[topic.topic_id]))
-        if topics:
-            page.append(replace(section, topics=tuple(topics)))
-    return tuple(page)
+    sections = list(sections)
+    catalog_ids = {topic.id for section in sections for topic in section.topics}
+    shown = []
+    for topic_id, record in data["t"].items():
+        preference = _preference(topic_id, record)
+        if preference.topic_name or topic_id in catalog_ids:
+            shown.append(preference)
+    return build_page(
+        sections,
+        shown,
+        channel_choice=bool(data.get("c", 1)),
+        other_heading=other_heading,
+        only={pref.topic_id for pref in shown},
+    )
 
 
-def _restore(topic: TopicState, record: Any) -> TopicState:
+def _flags(topic: TopicState) -> int:
+    return (
+        (_ON if topic.opted_in else 0)
+        | (_CUSTOM if topic.has_custom_routing else 0)
+        | (_REQUIRED if topic.required else 0)
+    )
+
+
+def _preference(topic_id: str, record: Any) -> TopicPreference:
+    """The topic as the record says it was shown, in the shape Courier's list gives."""
     try:
-        opted_in, has_custom_routing, routing = record
-        channels = tuple(ChannelClassification(value) for value in routing)
+        flags, routing, *stray = record
+        name, group, section_id = stray or ("", "", "")
+        if not all(isinstance(v, str) for v in (topic_id, name, group, section_id, *routing)):
+            raise TypeError("not text")
+        flags = int(flags)
     except (TypeError, ValueError) as exc:
         raise SnapshotInvalid("the form's record of the page is not valid") from exc
-    return replace(
-        topic,
-        opted_in=topic.required or bool(opted_in),
-        has_custom_routing=bool(has_custom_routing),
-        custom_routing=channels,
+    if flags & _REQUIRED:
+        status = PreferenceStatus.REQUIRED
+    else:
+        status = PreferenceStatus.OPTED_IN if flags & _ON else PreferenceStatus.OPTED_OUT
+    return TopicPreference(
+        topic_id=topic_id,
+        topic_name=name,
+        status=status,
+        default_status=None,
+        has_custom_routing=bool(flags & _CUSTOM),
+        custom_routing=tuple(channel_of(value) for value in routing),
+        section_id=section_id,
+        section_name=group,
     )

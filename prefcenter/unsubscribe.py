@@ -11,7 +11,13 @@ from flask import Blueprint, g, render_template, request
 
 from .access import token_authenticated
 from .audit import Via
-from .courier import CourierNotFound, PreferenceStatus, PreferenceUpdate, TopicPreference
+from .courier import (
+    CourierNotFound,
+    InvalidIdentifier,
+    PreferenceStatus,
+    PreferenceUpdate,
+    TopicPreference,
+)
 from .i18n import use_link_locale
 from .identity import Person
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
@@ -21,6 +27,7 @@ from .views import manage_url
 bp = Blueprint("unsubscribe", __name__)
 
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
+WRITABLE = (PreferenceStatus.OPTED_IN, PreferenceStatus.OPTED_OUT)
 
 
 class _Refused(Exception):
@@ -89,6 +96,8 @@ def _resolve(token: str) -> tuple[LinkClaims, Person, TopicPreference]:
     g.person = who  # for the brand; this link acts only for this person and topic
     try:
         topic = svc.courier.get_preference(who.user_id, claims.topic_id, who.tenant_id)
+    except InvalidIdentifier:
+        raise _Refused((render_template("links/invalid.html"), 404)) from None
     except CourierNotFound:
         return_page = render_template("unsubscribe/gone.html", manage_url=manage_url(who))
         raise _Refused((return_page, 404)) from None
@@ -96,16 +105,20 @@ def _resolve(token: str) -> tuple[LinkClaims, Person, TopicPreference]:
 
 
 def _is_required(topic: TopicPreference) -> bool:
-    return PreferenceStatus.REQUIRED in (topic.status, topic.default_status)
+    return topic.required
 
 
 def _write(via: Via, who: Person, topic: TopicPreference, status: PreferenceStatus) -> None:
-    # Courier's PUT replaces routing, so the person's channel choices are sent back as read.
+    # Courier's PUT replaces routing, so the person's channel choices are sent back as read
+    # (on a plan that refuses channels, the client writes the status alone: the opt-out
+    # always lands).
     routing = (topic.has_custom_routing, topic.custom_routing)
-    old = PreferenceUpdate(topic.status or topic.default_status or status, *routing)
-    new = PreferenceUpdate(status, *routing)
+    before = topic.status if topic.status in WRITABLE else (topic.default_status or status)
+    old = PreferenceUpdate(before if before in WRITABLE else status, *routing)
     svc = services()
-    svc.courier.put_preference(who.user_id, topic.topic_id, new, who.tenant_id)
+    new = svc.courier.put_preference(
+        who.user_id, topic.topic_id, PreferenceUpdate(status, *routing), who.tenant_id
+    )
     svc.consent.record(via, who, topic.topic_id, topic.topic_name, old, new)
 
 

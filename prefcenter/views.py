@@ -24,13 +24,19 @@ from itsdangerous import BadData, URLSafeSerializer
 
 from .access import csrf_value, is_embedded, person, token_authenticated
 from .audit import Via
-from .courier import PreferenceStatus
+from .courier import CourierNotFound, PreferenceStatus, TopicPreference
 from .errors import STALE_MESSAGE, json_refusal, wants_json
 from .forms import build_preferences_form
 from .i18n import chosen_locale, use_link_locale
 from .identity import Person, sign_in
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
-from .preferences import SectionState, TopicState, build_page, topics_of
+from .preferences import (
+    SectionState,
+    TopicState,
+    build_page,
+    topics_of,
+    topics_without_default,
+)
 from .saving import SaveOutcome, changed_topics, describe_change, save_changes
 from .services import services
 from .snapshot import SnapshotInvalid, dump_snapshot, load_snapshot
@@ -41,6 +47,9 @@ links_bp = Blueprint("links", __name__)
 UNDO_SALT = "prefcenter.undo-unsubscribe-all"
 SIGNED_OUT_MESSAGE = lazy_gettext(
     "You are signed out, so nothing was saved. Reload the page to sign in again."
+)
+CHANNELS_REFUSED_MESSAGE = lazy_gettext(
+    "Choosing channels is not available at the moment, so only on or off was saved."
 )
 
 
@@ -65,7 +74,9 @@ def save() -> Response | str | tuple[str | Response, int]:
     sections = services().catalog.sections()
     rendered = request.form.get("rendered", "")
     try:
-        shown = load_snapshot(sections, rendered, who.user_id, *_snapshot_keys())
+        shown = load_snapshot(
+            sections, rendered, who, *_snapshot_keys(), other_heading=_other_heading()
+        )
     except SnapshotInvalid:
         if wants_json():
             return json_refusal(STALE_MESSAGE, 400, reload=True)
@@ -81,7 +92,7 @@ def save() -> Response | str | tuple[str | Response, int]:
     changes = changed_topics(shown_topics, form.choices())
     via = Via.EMBEDDED_PAGE if is_embedded() else Via.MANAGE_PAGE
     outcome = _save(via, who, shown_topics, changes)
-    described = {t: describe_change(shown_topics[t], s) for t, s in outcome.saved.items()}
+    described = _described(shown_topics, outcome)
     saved = list(described.values())
     # Topics that were saved are the new baseline, so a retry writes only what failed.
     now_shown = _with_topics(shown, outcome.saved)
@@ -116,7 +127,9 @@ def unsubscribe_all() -> str | tuple[str, int]:
         if not topic.required and topic.opted_in
     }
     outcome = _save(Via.UNSUBSCRIBE_ALL, who, topics, changes)
-    undo = _undo_serializer().dumps({"u": who.user_id, "t": sorted(outcome.saved)})
+    undo = _undo_serializer().dumps(
+        {"u": who.user_id, "n": who.tenant_id or "", "t": sorted(outcome.saved)}
+    )
     status = 502 if outcome.failed else 200
     return render_template(
         "preferences/unsubscribed_all.html",
@@ -137,7 +150,11 @@ def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
         data = _undo_serializer().loads(request.form.get("undo", ""))
     except BadData:
         return render_template("errors/stale_form.html"), 400
-    if not isinstance(data, dict) or data.get("u") != who.user_id:
+    if (
+        not isinstance(data, dict)
+        or data.get("u") != who.user_id
+        or data.get("n", "") != (who.tenant_id or "")
+    ):
         return render_template("errors/stale_form.html"), 400
     shown = _read_page(who)
     topics = topics_of(shown)
@@ -149,7 +166,7 @@ def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
     outcome = _save(Via.UNSUBSCRIBE_ALL_UNDO, who, topics, changes)
     now_shown = _with_topics(shown, outcome.saved)
     form = build_preferences_form(now_shown, _snapshot(now_shown, who))
-    saved = [describe_change(topics[t], s) for t, s in outcome.saved.items()]
+    saved = list(_described(topics, outcome).values())
     failed = [state.name for state in outcome.failed.values()]
     return _render_page(
         now_shown, form, saved=saved, failed=failed, outcome=outcome
@@ -190,10 +207,55 @@ def _save(
 
 
 def _read_page(who: Person) -> tuple[SectionState, ...]:
-    """The page for this person: the cached catalog plus one read of their preferences."""
+    """The page for this person: the cached catalog plus one read of their preferences.
+
+    A tenant's defaults are cached like the catalog. Only when neither the list nor any
+    default tells a topic's status (an overrides-only list, a catalog without
+    `default_status`) is that topic read on its own, rather than guessed.
+    """
     svc = services()
     sections = svc.catalog.sections()
-    return build_page(sections, svc.courier.list_preferences(who.user_id, who.tenant_id))
+    preferences = svc.courier.list_preferences(who.user_id, who.tenant_id)
+    defaults = svc.tenant_defaults.defaults(who.tenant_id)
+    for topic_id in topics_without_default(sections, preferences, defaults):
+        preferences.append(_read_topic(who, topic_id))
+    return build_page(
+        sections,
+        [pref for pref in preferences if pref is not None],
+        defaults,
+        channel_choice=svc.courier.plan.offers_channel_choice(),
+        other_heading=_other_heading(),
+    )
+
+
+def _read_topic(who: Person, topic_id: str) -> TopicPreference | None:
+    try:
+        return services().courier.get_preference(who.user_id, topic_id, who.tenant_id)
+    except CourierNotFound:
+        return None  # archived since the catalog was read: not on the page
+
+
+def _other_heading() -> str:
+    """The heading of topics Courier holds for the person that belong to no section."""
+    return gettext("Other")
+
+
+def _described(shown: dict[str, TopicState], outcome: SaveOutcome) -> dict[str, str]:
+    """Say what the save did to each saved topic, and when the plan refused its channels."""
+    described = {}
+    for topic_id, state in outcome.saved.items():
+        before = shown[topic_id]
+        if topic_id not in outcome.channels_refused:
+            described[topic_id] = describe_change(before, state)
+            continue
+        # Only on/off was written: say that, not the channels Courier's reset implies.
+        as_chosen = replace(
+            state,
+            has_custom_routing=before.has_custom_routing,
+            custom_routing=before.custom_routing,
+        )
+        described[topic_id] = f"{describe_change(before, as_chosen)} {CHANNELS_REFUSED_MESSAGE}"
+    return described
 
 
 def _render_page(
@@ -213,7 +275,16 @@ def _render_page(
         failed=failed or [],
         nothing_changed=nothing,
         save_event=_save_event(outcome) if outcome is not None else None,
+        channels_withdrawn=_channel_choice_withdrawn(),
     )
+
+
+def _channel_choice_withdrawn() -> bool:
+    """Whether the catalog offers channel choice that Courier's plan has refused."""
+    svc = services()
+    if svc.courier.plan.offers_channel_choice():
+        return False
+    return any(section.offers_channel_choice for section in svc.catalog.sections())
 
 
 def _json_outcome(
@@ -249,7 +320,7 @@ def _save_event(outcome: SaveOutcome) -> dict[str, object]:
         return {
             "topic_id": state.topic_id,
             "status": status.value,
-            "channels": [c.value for c in state.channels],
+            "channels": [str(c) for c in state.channels],
         }
 
     return {
@@ -274,7 +345,7 @@ def _snapshot_keys() -> tuple[str, list[str]]:
 
 
 def _snapshot(shown: tuple[SectionState, ...], who: Person) -> str:
-    return dump_snapshot(shown, who.user_id, *_snapshot_keys())
+    return dump_snapshot(shown, who, *_snapshot_keys())
 
 
 def _undo_serializer() -> URLSafeSerializer:

@@ -14,6 +14,7 @@ from prefcenter.courier import (
     CourierNotFound,
     CourierRejected,
     CourierUnavailable,
+    InvalidIdentifier,
     PreferenceStatus,
     PreferenceUpdate,
 )
@@ -124,7 +125,7 @@ def test_writes_for_one_save_run_concurrently(emulator, courier_state):
     topics = [seed.TOPIC_BILLING, seed.TOPIC_COMMENTS, seed.TOPIC_REMINDERS, seed.TOPIC_DIGEST]
     outcome = client.put_preferences("u1", {t: OPT_IN for t in topics})
     client.close()
-    assert outcome == {t: None for t in topics}
+    assert outcome == {t: OPT_IN for t in topics}  # each write taken as sent
     assert slow.peak_in_flight == len(topics)
     assert courier_state.count("PUT", r".*") == len(topics)
 
@@ -158,7 +159,7 @@ def test_one_failed_write_does_not_hide_the_others(emulator, courier_state):
     outcome = client.put_preferences("u1", {seed.TOPIC_DIGEST: OPT_IN, seed.TOPIC_EVENTS: OPT_IN})
     client.close()
     assert isinstance(outcome[seed.TOPIC_DIGEST], CourierUnavailable)
-    assert outcome[seed.TOPIC_EVENTS] is None
+    assert outcome[seed.TOPIC_EVENTS] == OPT_IN
     assert courier_state.store.user_preference("u1", seed.TOPIC_EVENTS)["status"] == "OPTED_IN"
 
 
@@ -223,7 +224,40 @@ def test_unknown_status_and_channel_values_are_tolerated(emulator):
     [topic] = client.list_preferences("u1")
     client.close()
     assert topic.status is None and topic.default_status is PreferenceStatus.OPTED_OUT
-    assert topic.custom_routing == (ChannelClassification.EMAIL,)
+    # A channel new to us is kept as Courier stores it, so a later write does not erase it.
+    assert topic.custom_routing == (ChannelClassification.EMAIL, "carrier_pigeon")
+    assert PreferenceUpdate(PreferenceStatus.OPTED_OUT, True, topic.custom_routing).to_api() == {
+        "topic": {
+            "status": "OPTED_OUT",
+            "has_custom_routing": True,
+            "custom_routing": ["email", "carrier_pigeon"],
+        }
+    }
+
+
+@pytest.mark.parametrize("bad_id", [".", "..", ""])
+def test_dot_ids_are_refused_before_anything_is_sent(bad_id):
+    """Courier's SDK refuses "." and ".." as path segments, even encoded; so do we."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"message": "success"})
+
+    client = CourierClient("k", "http://courier.test", transport=httpx.MockTransport(answer))
+    with pytest.raises(InvalidIdentifier):
+        client.list_preferences(bad_id)
+    with pytest.raises(InvalidIdentifier):
+        client.put_preference("u1", bad_id, OPT_IN)
+    with pytest.raises(InvalidIdentifier):
+        client.get_preference(bad_id, "t")
+    client.close()
+    assert seen == []
+
+
+def test_a_write_never_carries_required():
+    with pytest.raises(ValueError):
+        PreferenceUpdate(PreferenceStatus.REQUIRED, False, ())
 
 
 def test_an_unreachable_courier_is_unavailable():

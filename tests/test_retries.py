@@ -55,7 +55,7 @@ def client_with(
     return client, faulty, waits
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429, 408])
 def test_a_passing_failure_is_retried_until_it_succeeds(emulator, courier_state, status):
     client, _, waits = client_with(emulator, Fault("GET", r"/users/.*", status=status, times=2))
     prefs = client.list_preferences("u1")
@@ -100,6 +100,39 @@ def test_retry_after_is_honoured(emulator):
     client.list_sections()
     client.close()
     assert waits.waits == [3.0]
+
+
+@pytest.mark.parametrize(
+    "headers, wait",
+    [
+        ((("retry-after-ms", "250"),), 0.25),
+        ((("retry-after-ms", "1500"), ("Retry-After", "9")), 1.5),  # the finer one wins
+        ((("Retry-After", "0.5"),), 0.5),  # fractional seconds, as Courier's SDK reads them
+    ],
+    ids=["ms", "ms-over-seconds", "fractional"],
+)
+def test_retry_after_ms_and_fractional_retry_after_are_honoured(emulator, headers, wait):
+    client, _, waits = client_with(
+        emulator, Fault("GET", r".*", status=429, headers=headers, times=1)
+    )
+    client.list_sections()
+    client.close()
+    assert waits.waits == [wait]
+
+
+def test_x_should_retry_has_the_last_word(emulator, courier_state):
+    told_not_to = Fault("GET", r".*", status=503, headers=(("x-should-retry", "false"),))
+    client, _, waits = client_with(emulator, told_not_to)
+    with pytest.raises(CourierUnavailable):
+        client.list_sections()
+    client.close()
+    assert waits.waits == []
+
+    told_to = Fault("GET", r".*", status=409, headers=(("x-should-retry", "true"),), times=1)
+    client, _, waits = client_with(emulator, told_to)
+    assert client.list_sections()
+    client.close()
+    assert waits.waits == [0.2]
 
 
 def test_a_retry_after_beyond_the_budget_gives_up_at_once(emulator):

@@ -1,20 +1,24 @@
 """Talking to Courier: the client, its typed models and its error tree."""
 
-from .client import DEFAULT_BASE_URL, CourierClient
+from .client import DEFAULT_BASE_URL, ChannelPlan, CourierClient, sendable_id
 from .errors import (
     CourierError,
     CourierMalformedResponse,
     CourierNotFound,
     CourierRejected,
     CourierUnavailable,
+    InvalidIdentifier,
 )
 from .models import (
     CatalogTopic,
+    Channel,
     ChannelClassification,
     PreferenceStatus,
     PreferenceUpdate,
     Section,
+    TopicDefault,
     TopicPreference,
+    channel_of,
 )
 from .retries import NO_RETRIES, RetryPolicy
 
@@ -23,6 +27,8 @@ __all__ = [
     "NO_RETRIES",
     "RetryPolicy",
     "CatalogTopic",
+    "Channel",
+    "ChannelPlan",
     "ChannelClassification",
     "CourierClient",
     "CourierError",
@@ -30,8 +36,12 @@ __all__ = [
     "CourierNotFound",
     "CourierRejected",
     "CourierUnavailable",
+    "InvalidIdentifier",
     "PreferenceStatus",
     "PreferenceUpdate",
     "Section",
+    "TopicDefault",
     "TopicPreference",
+    "channel_of",
+    "sendable_id",
 ]

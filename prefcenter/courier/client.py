@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
@@ -17,23 +19,71 @@ from .errors import (
     CourierNotFound,
     CourierRejected,
     CourierUnavailable,
+    InvalidIdentifier,
 )
-from .models import PreferenceUpdate, Section, TopicPreference, parse_list
-from .retries import RetryPolicy, retry_after_seconds
+from .models import (
+    PreferenceUpdate,
+    Section,
+    TopicDefault,
+    TopicPreference,
+    parse_list,
+    parse_tenant_defaults,
+)
+from .retries import RetryPolicy, retry_after_from_headers
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.courier.com"
 # A page view waits on these calls, so they are far shorter than the SDK's 60 s default.
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# Statuses Courier's SDK retries besides 5xx: 408 Request Timeout and 429 Too Many Requests.
+RETRIED_STATUSES = frozenset({408, 429})
+# After Courier answers 402 to a write with channels, channel choice is not offered for this
+# long: the plan rarely changes, and asking again on every write would double each one.
+PLAN_RECHECK_SECONDS = 600.0
 
 
 def _segment(value: str) -> str:
-    """Escape one path segment so ids with "/", "?", "#", "." or ".." stay one segment."""
-    if value in (".", ".."):
-        # Left as they are, URL normalisation would drop them and address another resource.
-        return value.replace(".", "%2E")
+    """Escape one path segment so ids with "/", "?" or "#" stay one segment.
+
+    Raises InvalidIdentifier for "", "." and "..", which Courier's SDK refuses even encoded.
+    """
+    if value in ("", ".", ".."):
+        raise InvalidIdentifier(f"{value!r} cannot be sent to Courier as an id")
     return quote(value, safe="")
+
+
+def sendable_id(value: str) -> bool:
+    """Whether `value` can name a user or topic in a Courier path."""
+    return value not in ("", ".", "..")
+
+
+class ChannelPlan:
+    """What this process has learnt about the workspace's plan: may people choose channels?
+
+    Courier answers 402 to a write carrying custom routing on plans without channel delivery
+    customization. Once seen, channel choice is withdrawn for PLAN_RECHECK_SECONDS.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._refused_at: float | None = None
+
+    def offers_channel_choice(self) -> bool:
+        """Whether channel choice may be offered now."""
+        with self._lock:
+            if self._refused_at is None:
+                return True
+            if self._clock() - self._refused_at >= PLAN_RECHECK_SECONDS:
+                self._refused_at = None
+                return True
+            return False
+
+    def refused(self) -> None:
+        """Record that Courier refused channel choice (402)."""
+        with self._lock:
+            self._refused_at = self._clock()
 
 
 def _tenant_query(tenant_id: str | None) -> dict[str, str]:
@@ -52,8 +102,10 @@ class CourierClient:
         transport: httpx.BaseTransport | None = None,
         max_concurrent_writes: int = 16,
         retry: RetryPolicy | None = None,
+        plan: ChannelPlan | None = None,
     ) -> None:
         self._retry = retry or RetryPolicy()
+        self.plan = plan or ChannelPlan()
         self._timeout = timeout
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -76,9 +128,13 @@ class CourierClient:
 
     def list_preferences(self, user_id: str, tenant_id: str | None = None) -> list[TopicPreference]:
         """Return the user's topic preferences (every topic, or only overrides: both occur)."""
-        data = self._request(
-            "GET", f"/users/{_segment(user_id)}/preferences", params=_tenant_query(tenant_id)
-        )
+        path = f"/users/{_segment(user_id)}/preferences"
+        try:
+            data = self._request("GET", path, params=_tenant_query(tenant_id))
+        except CourierNotFound:
+            # Courier does not document what it answers for a user it has never seen; a 404
+            # there means "no choices made yet", which is what an empty list says.
+            return []
         return parse_list(data, "items", TopicPreference.from_api)
 
     def get_preference(
@@ -100,37 +156,58 @@ class CourierClient:
         topic_id: str,
         update: PreferenceUpdate,
         tenant_id: str | None = None,
-    ) -> None:
-        """Write one topic for the user: status and routing together, as Courier replaces both."""
-        self._request(
-            "PUT",
-            f"/users/{_segment(user_id)}/preferences/{_segment(topic_id)}",
-            params=_tenant_query(tenant_id),
-            json=update.to_api(),
-        )
+    ) -> PreferenceUpdate:
+        """Write one topic for the user; return the write Courier took.
+
+        Status and routing go together, as Courier's PUT replaces both. On a plan without
+        channel customization (402 to a write with routing) the status alone is written, so
+        an opt-out always lands; the returned write then carries no routing.
+        """
+        path = f"/users/{_segment(user_id)}/preferences/{_segment(topic_id)}"
+        params = _tenant_query(tenant_id)
+        if update.with_routing and not self.plan.offers_channel_choice():
+            update = update.status_only()
+        try:
+            self._request("PUT", path, params=params, json=update.to_api())
+        except CourierRejected as exc:
+            if exc.status_code != 402 or not update.with_routing:
+                raise
+            log.warning("Courier refused channel routing (402): writing the status alone")
+            self.plan.refused()
+            update = update.status_only()
+            self._request("PUT", path, params=params, json=update.to_api())
+        return update
 
     def put_preferences(
         self,
         user_id: str,
         updates: Mapping[str, PreferenceUpdate],
         tenant_id: str | None = None,
-    ) -> dict[str, CourierError | None]:
-        """Write several topics concurrently; map each topic id to its error, or None if saved."""
+    ) -> dict[str, PreferenceUpdate | CourierError]:
+        """Write several topics concurrently; map each topic id to the write taken, or its error."""
         futures = {
             topic_id: self._writers.submit(
                 self.put_preference, user_id, topic_id, update, tenant_id
             )
             for topic_id, update in updates.items()
         }
-        outcome: dict[str, CourierError | None] = {}
+        outcome: dict[str, PreferenceUpdate | CourierError] = {}
         for topic_id, future in futures.items():
             try:
-                future.result()
+                outcome[topic_id] = future.result()
             except CourierError as exc:
                 outcome[topic_id] = exc
-            else:
-                outcome[topic_id] = None
         return outcome
+
+    # -- tenants -----------------------------------------------------------------------------
+
+    def tenant_defaults(self, tenant_id: str) -> dict[str, TopicDefault]:
+        """Return a tenant's default preferences by topic id; none for a tenant Courier lacks."""
+        try:
+            data = self._request("GET", f"/tenants/{_segment(tenant_id)}")
+        except CourierNotFound:
+            return {}
+        return parse_tenant_defaults(data)
 
     # -- workspace catalog -------------------------------------------------------------------
 
@@ -157,7 +234,7 @@ class CourierClient:
             except CourierUnavailable as exc:
                 elapsed = policy.clock() - started
                 wait = exc.retry_after if exc.retry_after is not None else policy.backoff(attempt)
-                if attempt >= policy.attempts or elapsed + wait >= policy.budget:
+                if exc.final or attempt >= policy.attempts or elapsed + wait >= policy.budget:
                     raise
                 log.warning("retrying %s %s in %.2fs: %s", method, path, wait, exc)
                 policy.sleep(wait)
@@ -177,10 +254,14 @@ class CourierClient:
             raise CourierUnavailable(f"Courier timed out on {method} {path}") from exc
         except httpx.TransportError as exc:
             raise CourierUnavailable(f"Courier could not be reached on {method} {path}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
+        hint = response.headers.get("x-should-retry", "").strip().lower()
+        passing = response.status_code in RETRIED_STATUSES or response.status_code >= 500
+        if passing or hint == "true":
             raise CourierUnavailable(
                 f"Courier answered {response.status_code} on {method} {path}",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                retry_after=retry_after_from_headers(response.headers),
+                # Courier's own SDK obeys this header both ways; so do we.
+                final=hint == "false",
             )
         if response.status_code == 404:
             raise CourierNotFound(_error_message(response))

@@ -38,20 +38,34 @@ def _status(value: Any) -> PreferenceStatus | None:
         return None
 
 
-def _channels(values: Any) -> tuple[ChannelClassification, ...]:
-    # Unknown channel names are dropped rather than fatal: Courier added "inbox" in 2023 and
-    # may add more; the page can only offer the ones it knows.
+# A channel as Courier stores it: a ChannelClassification when we know the value, else the
+# plain string. Courier added "inbox" in 2023 and may add more; a person's routing must survive
+# a round trip through the page even when it names a channel this code has never heard of.
+Channel = ChannelClassification | str
+
+
+def channel_of(value: str) -> Channel:
+    """Return the known channel for `value`, or `value` itself when it is new to us."""
+    try:
+        return ChannelClassification(value)
+    except ValueError:
+        return value
+
+
+def _stored_channels(values: Any) -> tuple[Channel, ...]:
+    """A person's routing as read: every string kept, known or not, in order, once each."""
     if not isinstance(values, list):
         return ()
-    known = []
+    kept: list[Channel] = []
     for value in values:
-        try:
-            channel = ChannelClassification(value)
-        except ValueError:
-            continue
-        if channel not in known:
-            known.append(channel)
-    return tuple(known)
+        if isinstance(value, str) and value and value not in kept:
+            kept.append(channel_of(value))
+    return tuple(kept)
+
+
+def _known_channels(values: Any) -> tuple[ChannelClassification, ...]:
+    """Channels a section offers: only the ones the page can name (a label needs a known value)."""
+    return tuple(c for c in _stored_channels(values) if isinstance(c, ChannelClassification))
 
 
 def _text(data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
@@ -72,9 +86,15 @@ class TopicPreference:
     status: PreferenceStatus | None
     default_status: PreferenceStatus | None
     has_custom_routing: bool
-    custom_routing: tuple[ChannelClassification, ...]
+    custom_routing: tuple[Channel, ...]
     section_id: str = ""
     section_name: str = ""
+    digest_schedule_id: str | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether Courier holds this topic as REQUIRED for this person (a tenant may say so)."""
+        return PreferenceStatus.REQUIRED in (self.status, self.default_status)
 
     @classmethod
     def from_api(cls, data: Any) -> TopicPreference:
@@ -88,29 +108,81 @@ class TopicPreference:
             default_status=_status(data.get("default_status")),
             # Courier may omit both routing fields when there is no custom routing.
             has_custom_routing=bool(data.get("has_custom_routing")),
-            custom_routing=_channels(data.get("custom_routing")),
+            custom_routing=_stored_channels(data.get("custom_routing")),
             section_id=_text(data, "section_id", required=False),
             section_name=_text(data, "section_name", required=False),
+            digest_schedule_id=_text(data, "digest_schedule_id", required=False) or None,
         )
+
+
+WRITABLE_STATUSES = (PreferenceStatus.OPTED_IN, PreferenceStatus.OPTED_OUT)
 
 
 @dataclass(frozen=True)
 class PreferenceUpdate:
-    """The body of one topic write. Courier's PUT replaces routing, so all three go together."""
+    """The body of one topic write. Courier's PUT replaces routing, so all three go together.
+
+    A write's status is OPTED_IN or OPTED_OUT only: REQUIRED is a topic default, never a
+    person's choice, and Courier documents no write of it (SDK 9.13 write params).
+    """
 
     status: PreferenceStatus
-    has_custom_routing: bool
-    custom_routing: tuple[ChannelClassification, ...]
+    has_custom_routing: bool = False
+    custom_routing: tuple[Channel, ...] = ()
+    # False for a write of the status alone: what a plan without channel choice accepts.
+    with_routing: bool = True
+
+    def __post_init__(self) -> None:
+        if self.status not in WRITABLE_STATUSES:
+            raise ValueError(f"a preference write cannot set status {self.status}")
+
+    def status_only(self) -> PreferenceUpdate:
+        """The same write without routing fields (Courier then resets them)."""
+        return PreferenceUpdate(self.status, with_routing=False)
 
     def to_api(self) -> dict[str, Any]:
         """Return the JSON body Courier expects, wrapped in "topic"."""
-        return {
-            "topic": {
-                "status": self.status.value,
-                "has_custom_routing": self.has_custom_routing,
-                "custom_routing": [channel.value for channel in self.custom_routing],
-            }
-        }
+        topic: dict[str, Any] = {"status": self.status.value}
+        if self.with_routing:
+            topic["has_custom_routing"] = self.has_custom_routing
+            topic["custom_routing"] = [str(channel) for channel in self.custom_routing]
+        return {"topic": topic}
+
+
+@dataclass(frozen=True)
+class TopicDefault:
+    """A tenant's default for one topic: it replaces the workspace default for its people."""
+
+    topic_id: str
+    status: PreferenceStatus | None
+    has_custom_routing: bool
+    custom_routing: tuple[Channel, ...]
+
+    @classmethod
+    def from_api(cls, data: Any) -> TopicDefault:
+        """Parse one `default_preferences.items` entry; raise CourierMalformedResponse."""
+        if not isinstance(data, Mapping):
+            raise CourierMalformedResponse("a tenant default is not an object")
+        return cls(
+            topic_id=_text(data, "id"),
+            status=_status(data.get("status")),
+            has_custom_routing=bool(data.get("has_custom_routing")),
+            custom_routing=_stored_channels(data.get("custom_routing")),
+        )
+
+
+def parse_tenant_defaults(data: Any) -> dict[str, TopicDefault]:
+    """Return a tenant's defaults by topic id from `GET /tenants/{id}`."""
+    if not isinstance(data, Mapping):
+        raise CourierMalformedResponse("a tenant is not an object")
+    defaults = data.get("default_preferences") or {}
+    if not isinstance(defaults, Mapping):
+        raise CourierMalformedResponse("a tenant's default_preferences is not an object")
+    items = defaults.get("items") or []
+    if not isinstance(items, list):
+        raise CourierMalformedResponse("a tenant's default preferences are not a list")
+    parsed = [TopicDefault.from_api(item) for item in items]
+    return {item.topic_id: item for item in parsed}
 
 
 @dataclass(frozen=True)
@@ -120,7 +192,8 @@ class CatalogTopic:
     id: str
     name: str
     description: str
-    default_status: PreferenceStatus
+    # None when the catalog does not say (or says something unknown): never guessed.
+    default_status: PreferenceStatus | None
 
     @classmethod
     def from_api(cls, data: Any) -> CatalogTopic:
@@ -131,7 +204,7 @@ class CatalogTopic:
             id=_text(data, "id"),
             name=_text(data, "name", required=False) or _text(data, "id"),
             description=_text(data, "description", required=False),
-            default_status=_status(data.get("default_status")) or PreferenceStatus.OPTED_IN,
+            default_status=_status(data.get("default_status")),
         )
 
 
@@ -164,7 +237,7 @@ class Section:
             name=_text(data, "name", required=False),
             description=_text(data, "description", required=False),
             has_custom_routing=bool(data.get("has_custom_routing")),
-            routing_options=_channels(data.get("routing_options")),
+            routing_options=_known_channels(data.get("routing_options")),
             topics=tuple(CatalogTopic.from_api(topic) for topic in topics),
         )
 

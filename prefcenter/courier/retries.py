@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -35,8 +35,12 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        seconds = float(value)  # Courier's SDK honours fractional seconds too
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds else None  # NaN, negatives: unread
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -45,3 +49,16 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
         return None
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
+
+
+def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
+    """How long the answer asks us to wait: `retry-after-ms` first, as Courier's SDK reads it."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            value = float(millis)
+        except ValueError:
+            value = -1.0
+        if value >= 0:
+            return value / 1000
+    return retry_after_seconds(headers.get("retry-after"))
