@@ -15,6 +15,8 @@ import httpx
 import pytest
 from courier import Courier
 
+from prefcenter.emulator import seed
+
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "cli-test-key"
 
@@ -143,3 +145,117 @@ def test_cli_seeds_a_file_database_once(tmp_path: Path) -> None:
             server.close()
         assert [s.id for s in sections] == ["sec_account", "sec_activity", "sec_news"]
         assert sum(len(s.topics) for s in sections) == 7
+
+
+SWITCH_FLAGS = [
+    "--list-mode",
+    "--unknown-user",
+    "--no-channel-customization",
+    "--routing-402-trigger",
+    "--refuse-required-writes",
+    "--tenant-default-status",
+    "--catalog-without-default-status",
+    "--extra-channel",
+    "--legacy-topics",
+    "--digest-schedules",
+]
+
+
+def test_help_lists_every_behaviour_switch() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "prefcenter.emulator", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+
+    help_text = " ".join(result.stdout.split())  # argparse wraps lines
+    for flag in SWITCH_FLAGS:
+        assert flag in help_text
+    for choices in ("{all,overrides}", "{empty,404}", "{routing,field}", "{tenant,workspace}"):
+        assert choices in help_text
+    # Each help line says which real Courier behaviour the switch shows.
+    assert "402 'Channel delivery customization is not available for your plan'" in help_text
+    assert "inbox in 2023" in help_text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--extra-channel", "Not A Channel"],
+        ["--empty", "--digest-schedules"],
+        ["--list-mode", "some"],
+    ],
+)
+def test_bad_switches_are_usage_errors(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "prefcenter.emulator", "--port", "0", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+def test_cli_switches_change_what_the_server_answers(tmp_path: Path) -> None:
+    server = start(
+        "--api-key",
+        API_KEY,
+        "--unknown-user",
+        "404",
+        "--list-mode",
+        "overrides",
+        "--no-channel-customization",
+        "--extra-channel",
+        "whatsapp",
+        "--legacy-topics",
+        "--digest-schedules",
+        "--catalog-without-default-status",
+        log=tmp_path / "stderr.log",
+    )
+    port, _ = next(server)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=10) as http:
+            unknown = http.get("/users/u1/preferences")
+            assert (unknown.status_code, unknown.json()["message"]) == (404, "User u1 not found")
+
+            refused = http.put(
+                "/users/u1/preferences/pt_comments",
+                json={"topic": {"status": "OPTED_IN", "custom_routing": ["whatsapp"]}},
+            )
+            assert refused.status_code == 402
+
+            chose = http.put(
+                "/users/u1/preferences/pt_product_updates",
+                json={"topic": {"status": "OPTED_IN", "digest_schedule_id": "sch_weekly"}},
+            )
+            assert chose.status_code == 200
+            items = http.get("/users/u1/preferences").json()["items"]
+            assert [(i["topic_id"], i.get("digest_schedule_id")) for i in items] == [
+                ("pt_product_updates", "sch_weekly")
+            ]
+
+            topics = [
+                t for s in http.get("/preferences/sections").json()["results"] for t in s["topics"]
+            ]
+            assert len(topics) == 7  # the legacy topics are not catalogued
+            assert all("default_status" not in t for t in topics)
+            legacy = http.get(f"/users/u1/preferences/{seed.LEGACY_TOPIC_PLAIN}").json()["topic"]
+            assert legacy["topic_name"] == "Partner offers"
+
+            section = http.post(
+                "/preferences/sections", json={"name": "Chat", "routing_options": ["whatsapp"]}
+            )
+            assert section.json()["routing_options"] == ["whatsapp"]
+        with loopback_sdk(port) as sdk:
+            logs = sdk.workspace_preferences.list_logs(user_id="u1")
+            assert [e.topic_id for e in logs.items] == ["pt_product_updates"]
+    finally:
+        server.close()

@@ -12,7 +12,13 @@ from werkzeug.serving import make_server
 
 from . import DEFAULT_API_KEY, create_emulator_app
 from .api import EXTENSION_KEY
-from .state import LIST_MODES
+from .behaviours import (
+    LIST_MODES,
+    ROUTING_402_TRIGGERS,
+    TENANT_DEFAULT_STATUSES,
+    UNKNOWN_USER_ANSWERS,
+    Behaviours,
+)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -26,9 +32,94 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="Bearer key clients must send")
     parser.add_argument("--empty", action="store_true", help="do not seed the demo workspace")
-    parser.add_argument("--list-mode", choices=LIST_MODES, default="all",
-                        help="list every topic (all) or only the user's overrides")
-    return parser.parse_args(argv)
+    real = parser.add_argument_group(
+        "real Courier behaviours",
+        "Each switch shows one way real Courier answers; the defaults keep the emulator's "
+        "long-standing answers.",
+    )
+    real.add_argument(
+        "--list-mode",
+        choices=LIST_MODES,
+        default="all",
+        help="GET /users/{id}/preferences lists every topic (all, older docs) or only the "
+        "topics the user set (overrides, the SDK's docstring)",
+    )
+    real.add_argument(
+        "--unknown-user",
+        choices=UNKNOWN_USER_ANSWERS,
+        default="empty",
+        help="what that list answers for a user Courier has never stored a choice for: "
+        "200 as usual (empty) or 404 'User {id} not found' (undocumented either way)",
+    )
+    real.add_argument(
+        "--no-channel-customization",
+        action="store_true",
+        help="a plan without channel delivery customization: routing writes get 402 'Channel "
+        "delivery customization is not available for your plan', bulk writes list them in "
+        "errors",
+    )
+    real.add_argument(
+        "--routing-402-trigger",
+        choices=ROUTING_402_TRIGGERS,
+        default="routing",
+        help="with --no-channel-customization, which writes get 402: real routing "
+        "(has_custom_routing true or channels chosen) or any custom_routing field, even []",
+    )
+    real.add_argument(
+        "--refuse-required-writes",
+        action="store_true",
+        help="refuse a single-topic write of status REQUIRED with 400, as the SDK documents "
+        "only OPTED_IN/OPTED_OUT for writes",
+    )
+    real.add_argument(
+        "--tenant-default-status",
+        choices=TENANT_DEFAULT_STATUSES,
+        default="tenant",
+        help="in a tenant-scoped read, default_status is the tenant's resolved default "
+        "(tenant) or the workspace catalog's (workspace)",
+    )
+    real.add_argument(
+        "--catalog-without-default-status",
+        action="store_true",
+        help="catalog topics (GET /preferences/sections ...) leave out default_status",
+    )
+    real.add_argument(
+        "--extra-channel",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a channel beyond today's enum that writes accept and reads return, as when "
+        "Courier added inbox in 2023 (repeatable)",
+    )
+    real.add_argument(
+        "--legacy-topics",
+        action="store_true",
+        help="seed two uncatalogued legacy topics that users hold but no catalog section "
+        "lists (section_id omitted)",
+    )
+    real.add_argument(
+        "--digest-schedules",
+        action="store_true",
+        help="give the demo's product updates topic a digest with instant, daily and weekly "
+        "schedules that users can choose (digest_schedule_id)",
+    )
+    args = parser.parse_args(argv)
+    if args.digest_schedules and args.empty:
+        parser.error("--digest-schedules needs the demo workspace; drop --empty")
+    try:
+        args.behaviours = Behaviours(
+            list_mode=args.list_mode,
+            unknown_user=args.unknown_user,
+            channel_customization=not args.no_channel_customization,
+            routing_402_trigger=args.routing_402_trigger,
+            refuse_required_writes=args.refuse_required_writes,
+            tenant_default_status=args.tenant_default_status,
+            catalog_default_status=not args.catalog_without_default_status,
+            extra_channels=tuple(args.extra_channel),
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -40,13 +131,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until interrupted."""
     args = _parse_args(argv)
     app = create_emulator_app(
-        db_path=args.db, api_key=args.api_key, seed=not args.empty, list_mode=args.list_mode
+        db_path=args.db,
+        api_key=args.api_key,
+        seed=not args.empty,
+        behaviours=args.behaviours,
+        legacy_topics=args.legacy_topics,
+        digest_schedules=args.digest_schedules,
     )
+    store = app.extensions[EXTENSION_KEY].store
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, _stop)
     print(
-        f"Courier emulator listening on http://{args.host}:{server.port} "
-        f"(API key: {args.api_key})",
+        f"Courier emulator listening on http://{args.host}:{server.port} (API key: {args.api_key})",
         flush=True,
     )
     try:
@@ -55,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
-        app.extensions[EXTENSION_KEY].store.close()
+        store.close()
     return 0
 
 
