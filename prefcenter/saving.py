@@ -20,7 +20,9 @@ class SaveOutcome:
 
     saved: dict[str, TopicState] = field(default_factory=dict)
     failed: dict[str, TopicState] = field(default_factory=dict)
-    # Saved topics whose channel choice Courier's plan refused: only on/off was written.
+    # Saved topics whose routing Courier's plan refused: only on/off was written ...
+    routing_dropped: frozenset[str] = frozenset()
+    # ... and, of those, the ones where that routing was a change the person made.
     channels_refused: frozenset[str] = frozenset()
 
 
@@ -50,6 +52,7 @@ def save_changes(
     taken = courier.put_preferences(person.user_id, wanted, person.tenant_id)
     saved: dict[str, TopicState] = {}
     failed: dict[str, TopicState] = {}
+    dropped: set[str] = set()
     refused: set[str] = set()
     for topic_id, state in changes.items():
         write = taken.get(topic_id)
@@ -58,9 +61,16 @@ def save_changes(
             continue
         saved[topic_id] = state.as_written(write)
         if write != wanted[topic_id]:
-            refused.add(topic_id)
+            dropped.add(topic_id)
+            if wanted[topic_id].custom_routing != shown[topic_id].update().custom_routing:
+                refused.add(topic_id)
         consent.record(via, person, topic_id, state.name, shown[topic_id].update(), write)
-    return SaveOutcome(saved=saved, failed=failed, channels_refused=frozenset(refused))
+    return SaveOutcome(
+        saved=saved,
+        failed=failed,
+        routing_dropped=frozenset(dropped),
+        channels_refused=frozenset(refused),
+    )
 
 
 def describe_change(before: TopicState, after: TopicState) -> str:

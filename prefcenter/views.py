@@ -245,16 +245,17 @@ def _described(shown: dict[str, TopicState], outcome: SaveOutcome) -> dict[str, 
     described = {}
     for topic_id, state in outcome.saved.items():
         before = shown[topic_id]
-        if topic_id not in outcome.channels_refused:
-            described[topic_id] = describe_change(before, state)
-            continue
-        # Only on/off was written: say that, not the channels Courier's reset implies.
-        as_chosen = replace(
-            state,
-            has_custom_routing=before.has_custom_routing,
-            custom_routing=before.custom_routing,
-        )
-        described[topic_id] = f"{describe_change(before, as_chosen)} {CHANNELS_REFUSED_MESSAGE}"
+        if topic_id in outcome.routing_dropped:
+            # Only on/off was written: say that, not the channels Courier's reset implies.
+            state = replace(
+                state,
+                has_custom_routing=before.has_custom_routing,
+                custom_routing=before.custom_routing,
+            )
+        message = describe_change(before, state)
+        if topic_id in outcome.channels_refused:
+            message = f"{message} {CHANNELS_REFUSED_MESSAGE}"
+        described[topic_id] = message
     return described
 
 
