@@ -43,9 +43,9 @@ class Behaviours:
     # or a non-empty custom_routing; "field" = any write carrying the custom_routing key at all
     # (even []) or has_custom_routing true.
     routing_402_trigger: str = "routing"
-    # True: a single-topic write of status REQUIRED is refused whatever the topic's default
+    # True: the API refuses a single-topic PUT of status REQUIRED whatever the topic's default
     # (the SDK documents only OPTED_IN/OPTED_OUT for writes). False: REQUIRED is accepted on a
-    # topic whose effective default is REQUIRED.
+    # topic whose effective default is REQUIRED. Store calls that seed state are not affected.
     refuse_required_writes: bool = False
     # In a tenant-scoped read, what `default_status` reports: "tenant" = the default after
     # tenant resolution; "workspace" = the catalog topic's own default.

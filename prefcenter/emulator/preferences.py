@@ -267,9 +267,17 @@ class PreferenceStore(Database):
             listed = {entry.topic_id for entry in entries}
             # Only overrides of active topics form the user's visible set; overrides left on
             # archived topics are not part of it, so they are neither reset nor reported.
+            to_reset = {
+                row["topic_id"]
+                for row in conn.execute(
+                    "SELECT topic_id FROM overrides WHERE user_id = ? AND tenant_id = ?",
+                    (user_id, _scope(tenant_id)),
+                )
+            } - listed
             deleted = []
-            for topic in active_topics(conn):
-                if topic["id"] not in listed and _reset(conn, user_id, tenant_id, topic):
+            for topic in active_topics(conn):  # page order
+                if topic["id"] in to_reset:
+                    _reset(conn, user_id, tenant_id, topic)
                     deleted.append(topic["id"])
             items = []
             for entry, write, _ in checked:
