@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from prefcenter.emulator import Behaviours, EmulatorState, create_emulator_app, seed
+from prefcenter.emulator.__main__ import _parse_args
 from prefcenter.emulator.errors import InvalidRequest
 from prefcenter.emulator.models import PreferenceWrite
 from prefcenter.emulator.testing import http_client
@@ -63,17 +64,40 @@ def assert_error(response: httpx.Response, status: int, message: str | None = No
 # ---- the dataclass and its wiring ------------------------------------------------------------
 
 
-def test_defaults_keep_todays_behaviour() -> None:
-    assert Behaviours() == Behaviours(
-        list_mode="all",
-        unknown_user="empty",
-        channel_customization=True,
-        routing_402_trigger="routing",
-        refuse_required_writes=False,
-        tenant_default_status="tenant",
-        catalog_default_status=True,
-        extra_channels=(),
+STRICTEST = Behaviours(
+    list_mode="overrides",
+    unknown_user="404",
+    channel_customization=True,  # left on so the demo can show channel choice
+    routing_402_trigger="routing",
+    refuse_required_writes=True,
+    tenant_default_status="tenant",
+    catalog_default_status=True,
+    extra_channels=(),
+)
+
+
+def test_defaults_are_the_strictest_reading_safe_for_the_demo() -> None:
+    assert Behaviours() == STRICTEST
+    # The CLI starts the same emulator when no switch is given...
+    assert _parse_args(["--port", "0"]).behaviours == STRICTEST
+    # ...and each strict default can still be turned off from the command line.
+    relaxed_args = ["--list-mode", "all", "--unknown-user", "empty", "--no-refuse-required-writes"]
+    relaxed = _parse_args(["--port", "0", *relaxed_args]).behaviours
+    assert (relaxed.list_mode, relaxed.unknown_user, relaxed.refuse_required_writes) == (
+        "all",
+        "empty",
+        False,
     )
+    assert _parse_args(["--port", "0", "--refuse-required-writes"]).behaviours == STRICTEST
+    # An app built without switches uses the defaults; list_mode="all" still forces full lists.
+    app = create_emulator_app()
+    every = create_emulator_app(list_mode="all")
+    try:
+        assert app.extensions["courier_emulator"].behaviours == STRICTEST
+        assert every.extensions["courier_emulator"].list_mode == "all"
+    finally:
+        app.extensions["courier_emulator"].store.close()
+        every.extensions["courier_emulator"].store.close()
 
 
 @pytest.mark.parametrize(
@@ -143,6 +167,7 @@ def test_digest_schedules_need_the_demo_seed() -> None:
 
 
 def test_list_mode_flips_at_run_time(http: httpx.Client, behaviours: Behaviours) -> None:
+    behaviours.list_mode = "all"
     put_topic(http, seed.TOPIC_EVENTS, status="OPTED_IN")
     assert len(http.get(f"/users/{USER}/preferences").json()["items"]) == 7
 
@@ -176,6 +201,7 @@ def test_unknown_user_404_until_the_user_has_an_override(
 
 def test_unknown_user_empty_is_a_200(http: httpx.Client, behaviours: Behaviours) -> None:
     behaviours.list_mode = "overrides"
+    behaviours.unknown_user = "empty"
 
     response = http.get("/users/never-seen/preferences")
 
@@ -284,6 +310,7 @@ def test_bulk_replace_is_refused_whole_with_402(
 def test_required_write_on_a_required_topic_follows_the_switch(
     http: httpx.Client, emu_state: EmulatorState
 ) -> None:
+    emu_state.behaviours.refuse_required_writes = False
     assert put_topic(http, seed.TOPIC_SECURITY, status="REQUIRED").status_code == 200
 
     emu_state.behaviours.refuse_required_writes = True

@@ -53,7 +53,12 @@ def test_twenty_concurrent_puts_all_land(tmp_path: Path, db: str) -> None:
             stored[(user, topic)]["custom_routing"]
             == [["email"], ["push"], ["inbox", "email"]][n % 3]
         )
-    assert all(len(prefs.items) == 7 for prefs in lists)
+    # Overrides-only lists: each user's list holds exactly the four topics written for them.
+    for i, prefs in enumerate(lists):
+        written = {topic for user, topic, _ in jobs if user == f"user-{i}"}
+        assert len(written) == 4
+        assert {p.topic_id for p in prefs.items} == written
+        assert all(p.status == "OPTED_OUT" for p in prefs.items)
     assert state.count("PUT", r"/users/user-\d/preferences/pt_\w+") == 20
     assert len(state.requests) == 25
     assert all(r.status == 200 for r in state.requests)

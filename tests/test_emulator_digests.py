@@ -346,7 +346,8 @@ def test_seed_digest_schedules_once_and_only_with_the_demo(store: Store) -> None
 # ---- a person's schedule choice -------------------------------------------------------------
 
 
-def test_choice_is_read_back_in_both_reads(http: httpx.Client) -> None:
+def test_choice_is_read_back_in_both_reads(http: httpx.Client, emu_state: EmulatorState) -> None:
+    emu_state.behaviours.list_mode = "all"  # to list a topic without a choice, too
     assert chosen(http) is None  # no choice: omitted, the topic's default applies
 
     assert choose(http, seed.SCHEDULE_DAILY).json() == {"message": "success"}

@@ -166,6 +166,7 @@ def test_custom_api_key_is_enforced() -> None:
 def test_request_log_records_method_path_query_body_status(
     http: httpx.Client, emu_state: EmulatorState
 ) -> None:
+    emu_state.behaviours.unknown_user = "empty"
     emu_state.clear_requests()
     http.get(f"/users/{USER}/preferences", params={"tenant_id": "acme"})
     http.put(
@@ -208,7 +209,8 @@ def test_user_ids_are_opaque_strings(http: httpx.Client, emu_state: EmulatorStat
     assert http.get(f"/users/{encoded}/preferences").json()["items"][-1]["status"] == "OPTED_IN"
 
 
-def test_topic_preference_json_shape(http: httpx.Client) -> None:
+def test_topic_preference_json_shape(http: httpx.Client, emu_state: EmulatorState) -> None:
+    emu_state.behaviours.unknown_user = "empty"  # the list below is a never-seen user's
     body = http.get(f"/users/{USER}/preferences/{seed.TOPIC_COMMENTS}").json()
 
     assert body == {
@@ -354,8 +356,9 @@ def test_invalid_topic_digest_is_refused_before_the_topic_is_written(http: httpx
 
 
 def test_stale_required_override_falls_back_when_topic_stops_being_required(
-    http: httpx.Client,
+    http: httpx.Client, emu_state: EmulatorState
 ) -> None:
+    emu_state.behaviours.refuse_required_writes = False  # to store a REQUIRED override
     topic_path = f"/preferences/sections/{seed.SECTION_ACCOUNT}/topics/{seed.TOPIC_SECURITY}"
     user_path = f"/users/{USER}/preferences/{seed.TOPIC_SECURITY}"
     assert (

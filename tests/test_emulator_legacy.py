@@ -10,7 +10,7 @@ import httpx
 import pytest
 from flask import Flask
 
-from prefcenter.emulator import EmulatorState, Store, create_emulator_app, seed
+from prefcenter.emulator import Behaviours, EmulatorState, Store, create_emulator_app, seed
 from prefcenter.emulator.errors import Conflict, InvalidRequest
 from prefcenter.emulator.models import PreferenceWrite
 from prefcenter.emulator.testing import http_client
@@ -53,7 +53,9 @@ def test_no_catalog_answer_lists_them(http: httpx.Client) -> None:
         assert http.get(f"/preferences/sections/{section['id']}/topics/{PLAIN}").status_code == 404
 
 
-def test_users_list_them_after_the_catalog(http: httpx.Client) -> None:
+def test_users_list_them_after_the_catalog(http: httpx.Client, emu_state: EmulatorState) -> None:
+    emu_state.behaviours.list_mode = "all"  # every topic, for a user with no override yet
+    emu_state.behaviours.unknown_user = "empty"
     items = http.get(f"/users/{USER}/preferences").json()["items"]
 
     assert [i["topic_id"] for i in items[-2:]] == [GROUPED, PLAIN]
@@ -104,7 +106,8 @@ def test_writes_treat_them_like_any_topic(http: httpx.Client, emu_state: Emulato
 
 
 def test_store_api(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "legacy.sqlite3"))
+    every_topic = Behaviours(list_mode="all", unknown_user="empty")  # USER has no override
+    store = Store(str(tmp_path / "legacy.sqlite3"), every_topic)
     try:
         assert seed.seed_legacy_topics(store) == [GROUPED, PLAIN]
         assert seed.seed_legacy_topics(store) == []  # already there
@@ -162,7 +165,9 @@ def test_an_older_database_file_is_upgraded_in_place(tmp_path: Path) -> None:
         conn.executescript(_OLD_SCHEMA)
     conn.close()
 
-    app = create_emulator_app(db_path=str(db), legacy_topics=True, digest_schedules=False)
+    app = create_emulator_app(
+        db_path=str(db), legacy_topics=True, digest_schedules=False, list_mode="all"
+    )
     store = app.extensions["courier_emulator"].store
     try:
         assert [t["id"] for t in store.list_topics("sec_old")] == ["pt_first", "pt_second"]
@@ -178,7 +183,7 @@ def test_an_older_database_file_is_upgraded_in_place(tmp_path: Path) -> None:
     finally:
         store.close()
     # Opening the upgraded file again changes nothing.
-    again = Store(str(db))
+    again = Store(str(db), Behaviours(list_mode="all"))
     try:
         assert len(again.user_preferences("u")) == 4
     finally:

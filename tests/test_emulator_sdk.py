@@ -11,7 +11,13 @@ import pytest
 from courier import Courier
 from flask import Flask
 
-from prefcenter.emulator import DEFAULT_API_KEY, EmulatorState, create_emulator_app, seed
+from prefcenter.emulator import (
+    DEFAULT_API_KEY,
+    Behaviours,
+    EmulatorState,
+    create_emulator_app,
+    seed,
+)
 from prefcenter.emulator.testing import courier_client
 
 USER = "user-42"
@@ -38,8 +44,13 @@ DEMO_DEFAULTS = {
 
 @pytest.fixture
 def emu_app() -> Iterator[Flask]:
-    """A seeded in-memory emulator listing every topic."""
-    app = create_emulator_app(db_path=":memory:", api_key=DEFAULT_API_KEY, seed=True)
+    """A seeded in-memory emulator listing every topic, even to a user it has never seen."""
+    app = create_emulator_app(
+        db_path=":memory:",
+        api_key=DEFAULT_API_KEY,
+        seed=True,
+        behaviours=Behaviours(list_mode="all", unknown_user="empty"),
+    )
     yield app
     app.extensions["courier_emulator"].store.close()
 
@@ -113,6 +124,8 @@ def test_retrieve_reflects_overrides(sdk: Courier) -> None:
 
 def test_retrieve_in_overrides_mode_lists_only_overridden_topics() -> None:
     app = create_emulator_app(list_mode="overrides")
+    app.extensions["courier_emulator"].behaviours.unknown_user = "empty"
+    app.extensions["courier_emulator"].behaviours.refuse_required_writes = False  # setup below
     try:
         with courier_client(app, strict=True) as sdk:
             assert sdk.users.preferences.retrieve(USER).items == []

@@ -109,7 +109,8 @@ def test_tenant_create_retrieve_and_default_items(sdk: Courier) -> None:
         sdk.tenants.update("acme", name="")
 
 
-def test_tenant_resolution_through_the_sdk(sdk: Courier) -> None:
+def test_tenant_resolution_through_the_sdk(sdk: Courier, behaviours: Behaviours) -> None:
+    behaviours.list_mode = "all"  # the list below shows a tenant default, not an override
     sdk.tenants.update("acme", name="Acme")
     sdk.tenants.update("acme-eu", name="Acme EU", parent_tenant_id="acme")
     items = sdk.tenants.preferences.items
@@ -211,6 +212,7 @@ def test_field_trigger_refuses_an_empty_channel_list(
 
 
 def test_refuse_required_writes(sdk: Courier, emu_state: EmulatorState) -> None:
+    emu_state.behaviours.refuse_required_writes = False
     put(sdk, seed.TOPIC_SECURITY, status="REQUIRED")
 
     emu_state.behaviours.refuse_required_writes = True
@@ -399,7 +401,9 @@ def test_list_logs_pages_through_changes(sdk: Courier) -> None:
 # ---- legacy topics, extra channels, catalog without default_status -------------------------
 
 
-def test_legacy_topics_are_read_but_not_catalogued(sdk: Courier) -> None:
+def test_legacy_topics_are_read_but_not_catalogued(sdk: Courier, behaviours: Behaviours) -> None:
+    behaviours.list_mode = "all"  # every topic, for a user with no override yet
+    behaviours.unknown_user = "empty"
     catalogued = [t.id for s in sdk.workspace_preferences.list().results for t in s.topics]
     listed = sdk.users.preferences.retrieve(USER).items
     grouped = one(sdk, seed.LEGACY_TOPIC_GROUPED)
@@ -444,6 +448,8 @@ def test_extra_channels_round_trip(emu_app: Flask, emu_state: EmulatorState) -> 
 
 def test_catalog_without_default_status(emu_app: Flask, emu_state: EmulatorState) -> None:
     emu_state.behaviours.catalog_default_status = False
+    emu_state.behaviours.list_mode = "all"  # the user read below lists every topic
+    emu_state.behaviours.unknown_user = "empty"
 
     with courier_client(emu_app) as lenient, courier_client(emu_app, strict=True) as strict:
         topics = [t for s in lenient.workspace_preferences.list().results for t in s.topics]

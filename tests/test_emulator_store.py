@@ -48,6 +48,8 @@ def test_file_database_is_seeded_once_and_persists(tmp_path: Path) -> None:
 
 
 def test_seed_false_leaves_the_catalog_empty(store: Store) -> None:
+    store.behaviours.list_mode = "all"  # even a list of every topic is empty
+    store.behaviours.unknown_user = "empty"
     assert store.catalog_is_empty()
     assert store.list_sections() == []
     assert store.user_preferences("anyone") == []
@@ -56,6 +58,8 @@ def test_seed_false_leaves_the_catalog_empty(store: Store) -> None:
 
 
 def test_seed_catalog_builds_deterministic_ids(store: Store) -> None:
+    store.behaviours.list_mode = "all"  # every topic, for a user with no override
+    store.behaviours.unknown_user = "empty"
     topic_ids = seed.seed_catalog(store, sections=3, topics_per_section=4)
 
     assert len(topic_ids) == 12

@@ -344,8 +344,10 @@ def test_tenant_context_writes_follow_the_tenants_required(
     assert "REQUIRED" in refused.json()["message"]
     assert [e["topic_id"] for e in bulk["errors"]] == [seed.TOPIC_DIGEST]
     assert store.raw_override(USER, seed.TOPIC_DIGEST, CHILD) is None
-    # The same write outside the tenant, or REQUIRED inside it, is fine.
+    # The same write outside the tenant, or REQUIRED inside it where such writes are taken,
+    # is fine.
     assert write(http, seed.TOPIC_DIGEST, status="OPTED_OUT").status_code == 200
+    store.behaviours.refuse_required_writes = False
     assert write(http, seed.TOPIC_DIGEST, CHILD, status="REQUIRED").status_code == 200
 
 
@@ -362,6 +364,8 @@ def test_a_tenant_default_can_relax_a_workspace_required_topic(
 def test_lists_resolve_tenant_defaults_per_list_mode(
     http: httpx.Client, emu_state: EmulatorState, family: None
 ) -> None:
+    emu_state.list_mode = "all"
+    emu_state.behaviours.unknown_user = "empty"  # USER has no override yet
     emu_state.store.set_tenant_default(CHILD, seed.TOPIC_EVENTS, "OPTED_IN")
     listing = f"/users/{USER}/preferences"
 
@@ -387,6 +391,8 @@ def test_default_status_in_a_tenant_read_follows_the_switch(
 ) -> None:
     emu_state.store.set_tenant_default(CHILD, seed.TOPIC_EVENTS, "REQUIRED")
     emu_state.behaviours.tenant_default_status = switch
+    emu_state.list_mode = "all"  # list the tenant default, for a user with no override
+    emu_state.behaviours.unknown_user = "empty"
 
     single = read(http, seed.TOPIC_EVENTS, CHILD)
     listed = {
@@ -400,6 +406,7 @@ def test_default_status_in_a_tenant_read_follows_the_switch(
 
 
 def test_store_reads_resolve_like_http(store: Store, family: None) -> None:
+    store.behaviours.list_mode = "all"
     store.set_tenant_default(CHILD, seed.TOPIC_EVENTS, "OPTED_IN")
     store.set_user_preference(USER, seed.TOPIC_BILLING, PreferenceWrite("OPTED_OUT"), CHILD)
 
