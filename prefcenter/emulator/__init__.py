@@ -31,7 +31,7 @@ def create_emulator_app(
     db_path: str = ":memory:",
     api_key: str = DEFAULT_API_KEY,
     seed: bool = True,
-    list_mode: str = "all",
+    list_mode: str | None = None,
     behaviours: Behaviours | None = None,
     legacy_topics: bool = False,
     digest_schedules: bool = False,
@@ -39,20 +39,20 @@ def create_emulator_app(
     """Build an emulator app; its state is at ``app.extensions["courier_emulator"]``.
 
     ``behaviours`` (the object itself, kept) picks which real Courier it acts like; a
-    ``list_mode`` other than "all" overrides its list_mode. ``legacy_topics`` and
+    ``list_mode``, when given, overrides its list_mode. ``legacy_topics`` and
     ``digest_schedules`` add the seed's extras (the latter needs ``seed``). Raises ValueError
     for a bad setting.
     """
     if digest_schedules and not seed:
         raise ValueError("digest_schedules gives a demo topic a digest, so it needs seed=True")
     if behaviours is None:
-        behaviours = Behaviours(list_mode=list_mode)
+        behaviours = Behaviours()
     store = Store(db_path)
     try:
         state = EmulatorState(
             store,
             api_key=api_key,
-            list_mode=list_mode if list_mode != "all" else None,
+            list_mode=list_mode,
             behaviours=behaviours,
         )
         if seed:

@@ -34,20 +34,21 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--empty", action="store_true", help="do not seed the demo workspace")
     real = parser.add_argument_group(
         "real Courier behaviours",
-        "Each switch shows one way real Courier answers; the defaults keep the emulator's "
-        "long-standing answers.",
+        "Each switch shows one way real Courier answers. The defaults are the strictest "
+        "documented reading (overrides-only list, 404 for an unknown user, REQUIRED writes "
+        "refused) except channel customization, left on so the demo shows channel choice.",
     )
     real.add_argument(
         "--list-mode",
         choices=LIST_MODES,
-        default="all",
+        default=Behaviours.list_mode,
         help="GET /users/{id}/preferences lists every topic (all, older docs) or only the "
         "topics the user set (overrides, the SDK's docstring)",
     )
     real.add_argument(
         "--unknown-user",
         choices=UNKNOWN_USER_ANSWERS,
-        default="empty",
+        default=Behaviours.unknown_user,
         help="what that list answers for a user Courier has never stored a choice for: "
         "200 as usual (empty) or 404 'User {id} not found' (undocumented either way)",
     )
@@ -67,9 +68,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     real.add_argument(
         "--refuse-required-writes",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=Behaviours.refuse_required_writes,
         help="refuse a single-topic write of status REQUIRED with 400, as the SDK documents "
-        "only OPTED_IN/OPTED_OUT for writes",
+        "only OPTED_IN/OPTED_OUT for writes (--no-refuse-required-writes accepts it on a "
+        "topic whose default is REQUIRED)",
     )
     real.add_argument(
         "--tenant-default-status",

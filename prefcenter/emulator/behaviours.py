@@ -26,17 +26,19 @@ _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]*")
 class Behaviours:
     """Which of Courier's documented or observed behaviours the emulator shows.
 
-    Every field is read on each request, so a test may flip one on a running app
+    The defaults are the strictest documented reading wherever the demo stays whole under it;
+    channel customization stays on so the demo can show channel choice. Every field is read
+    on each request, so a test may flip one on a running app
     (``app.extensions["courier_emulator"].behaviours.list_mode = "overrides"``). Assignments
     are checked as they happen, so a typo fails where it is made rather than as an odd answer.
     """
 
     # "all": the list holds every active topic; "overrides": only topics the user (or the user
     # in the tenant) has an override for. SDK docstring and older docs disagree.
-    list_mode: str = "all"
+    list_mode: str = "overrides"
     # What the list answers for a user with no stored override in any scope: "empty" (200, per
     # list_mode) or "404" (invalid_request_error "User {id} not found"). Undocumented.
-    unknown_user: str = "empty"
+    unknown_user: str = "404"
     # False: a plan without channel delivery customization, where routing writes get 402.
     channel_customization: bool = True
     # With channel_customization off, which writes get 402: "routing" = has_custom_routing true
@@ -46,7 +48,7 @@ class Behaviours:
     # True: the API refuses a single-topic PUT of status REQUIRED whatever the topic's default
     # (the SDK documents only OPTED_IN/OPTED_OUT for writes). False: REQUIRED is accepted on a
     # topic whose effective default is REQUIRED. Store calls that seed state are not affected.
-    refuse_required_writes: bool = False
+    refuse_required_writes: bool = True
     # In a tenant-scoped read, what `default_status` reports: "tenant" = the default after
     # tenant resolution; "workspace" = the catalog topic's own default.
     tenant_default_status: str = "tenant"
