@@ -57,7 +57,13 @@ class ConsentLog:
         old: PreferenceUpdate,
         new: PreferenceUpdate,
     ) -> None:
-        """Record one change Courier accepted."""
+        """Record one change Courier accepted; never raises.
+
+        The change has happened in Courier whatever becomes of its record, so a failure to
+        write the record (a full disk, a removed directory) must not turn the person's saved
+        change into an error, nor stop the records of the save's other changes: it is logged
+        as an error carrying the whole record, from which it can be restored.
+        """
         entry = {
             "event": "preference_changed",
             "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -74,5 +80,12 @@ class ConsentLog:
             log.info("preference changed", extra={"fields": entry})
             return
         line = json.dumps(entry, ensure_ascii=False) + "\n"
-        with self._lock, open(self._path, "a", encoding="utf-8") as file:
-            file.write(line)
+        try:
+            with self._lock, open(self._path, "a", encoding="utf-8") as file:
+                file.write(line)
+        except OSError as exc:
+            log.error(
+                "could not write a consent record: %s",
+                exc,
+                extra={"fields": {"consent_record": entry}},
+            )

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import sys
 import time
+import types
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
+from .config import ConfigError
+
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _HANDLER_NAME = "prefcenter-json"
 
 access_log = logging.getLogger("prefcenter.access")
+# The request's id, also where Flask's `g` is out of reach: threads a request starts (the
+# Courier client's writers) run in a copy of its context, so their log lines carry it too.
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "prefcenter_request_id", default=None
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -42,20 +52,29 @@ class RequestIdFilter(logging.Filter):
     """Attach the current request's id to every record logged while handling it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if has_request_context() and "request_id" in g:
-            record.request_id = g.request_id
+        request_id = current_request_id()
+        if request_id:
+            record.request_id = request_id
         return True
 
 
 def current_request_id() -> str | None:
-    """The id of the request being handled, if any."""
-    return g.get("request_id") if has_request_context() else None
+    """The id of the request being handled, if any (in its own thread or one it started)."""
+    if has_request_context() and "request_id" in g:
+        return g.request_id
+    return _request_id.get()
 
 
 def configure_logging(app: Flask) -> None:
     """Send the app's logs to stderr as JSON lines and tag requests with an id."""
     logger = logging.getLogger("prefcenter")
-    logger.setLevel(app.config["LOG_LEVEL"])
+    level = str(app.config["LOG_LEVEL"]).upper()  # "debug" works as well as "DEBUG"
+    if level not in LEVELS:
+        raise ConfigError(f"PREFCENTER_LOG_LEVEL must be one of {', '.join(LEVELS)}")
+    logger.setLevel(level)
+    # Flask's own line for an unhandled error names the request path, which carries sign-in
+    # tokens; ours names the route pattern instead.
+    app.log_exception = types.MethodType(_log_exception, app)  # type: ignore[method-assign]
     # One handler per process, however many apps are built in it (tests build many).
     if not any(handler.get_name() == _HANDLER_NAME for handler in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -69,6 +88,7 @@ def configure_logging(app: Flask) -> None:
         sent = request.headers.get("X-Request-ID", "")
         g.request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
+        _request_id.set(g.request_id)
 
     @app.after_request
     def log_request(response: Response) -> Response:
@@ -91,3 +111,9 @@ def configure_logging(app: Flask) -> None:
             },
         )
         return response
+
+
+def _log_exception(app: Flask, exc_info: Any) -> None:
+    """Log an unhandled error with the route pattern, never the path (it carries tokens)."""
+    route = request.url_rule.rule if request.url_rule else "(no route)"
+    app.logger.error("Exception on %s %s", request.method, route, exc_info=exc_info)

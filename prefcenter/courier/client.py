@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -100,7 +102,8 @@ class CourierClient:
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
-        max_concurrent_writes: int = 16,
+        max_concurrent_writes: int = 32,
+        max_writes_per_save: int = 10,
         retry: RetryPolicy | None = None,
         plan: ChannelPlan | None = None,
     ) -> None:
@@ -114,10 +117,13 @@ class CourierClient:
             transport=transport,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        # Writes for one save run side by side; the pool bounds how many at once per process.
+        # Writes for one save run side by side; the pool bounds how many at once per process,
+        # and each save takes at most `max_writes_per_save` of them, so one large save
+        # ("unsubscribe from everything" on a slow Courier) leaves room for everyone else's.
         self._writers = ThreadPoolExecutor(
             max_workers=max_concurrent_writes, thread_name_prefix="courier-write"
         )
+        self._lanes_per_save = max(1, min(max_writes_per_save, max_concurrent_writes))
 
     def close(self) -> None:
         """Release pooled connections and writer threads."""
@@ -156,26 +162,29 @@ class CourierClient:
         topic_id: str,
         update: PreferenceUpdate,
         tenant_id: str | None = None,
+        *,
+        deadline: float | None = None,
     ) -> PreferenceUpdate:
         """Write one topic for the user; return the write Courier took.
 
         Status and routing go together, as Courier's PUT replaces both. On a plan without
         channel customization (402 to a write with routing) the status alone is written, so
-        an opt-out always lands; the returned write then carries no routing.
+        an opt-out always lands; the returned write then carries no routing. No retry starts
+        after `deadline` (the retry policy's clock).
         """
         path = f"/users/{_segment(user_id)}/preferences/{_segment(topic_id)}"
         params = _tenant_query(tenant_id)
         if update.with_routing and not self.plan.offers_channel_choice():
             update = update.status_only()
         try:
-            self._request("PUT", path, params=params, json=update.to_api())
+            self._request("PUT", path, params=params, json=update.to_api(), deadline=deadline)
         except CourierRejected as exc:
             if exc.status_code != 402 or not update.with_routing:
                 raise
             log.warning("Courier refused channel routing (402): writing the status alone")
             self.plan.refused()
             update = update.status_only()
-            self._request("PUT", path, params=params, json=update.to_api())
+            self._request("PUT", path, params=params, json=update.to_api(), deadline=deadline)
         return update
 
     def put_preferences(
@@ -184,20 +193,45 @@ class CourierClient:
         updates: Mapping[str, PreferenceUpdate],
         tenant_id: str | None = None,
     ) -> dict[str, PreferenceUpdate | CourierError]:
-        """Write several topics concurrently; map each topic id to the write taken, or its error."""
-        futures = {
-            topic_id: self._writers.submit(
-                self.put_preference, user_id, topic_id, update, tenant_id
-            )
-            for topic_id, update in updates.items()
-        }
-        outcome: dict[str, PreferenceUpdate | CourierError] = {}
-        for topic_id, future in futures.items():
-            try:
-                outcome[topic_id] = future.result()
-            except CourierError as exc:
-                outcome[topic_id] = exc
-        return outcome
+        """Write several topics concurrently; map each topic id to the write taken, or its error.
+
+        The save has one retry budget in all: a write not started by then is not sent and is
+        reported unavailable, so a slow Courier costs the person one wait, not one per topic.
+        """
+        deadline = self._retry.clock() + self._retry.budget
+        waiting = deque(updates.items())
+        taken: dict[str, PreferenceUpdate | CourierError] = {}
+        lock = threading.Lock()
+
+        def lane() -> None:
+            while True:
+                with lock:
+                    if not waiting:
+                        return
+                    topic_id, update = waiting.popleft()
+                if self._retry.clock() >= deadline:
+                    outcome: PreferenceUpdate | CourierError = CourierUnavailable(
+                        f"not sent: the save ran out of time before writing {topic_id}"
+                    )
+                else:
+                    try:
+                        outcome = self.put_preference(
+                            user_id, topic_id, update, tenant_id, deadline=deadline
+                        )
+                    except CourierError as exc:
+                        outcome = exc
+                with lock:
+                    taken[topic_id] = outcome
+
+        # Each lane runs in a copy of this request's context, so its log lines carry the
+        # request's id.
+        lanes = [
+            self._writers.submit(contextvars.copy_context().run, lane)
+            for _ in range(min(self._lanes_per_save, len(waiting)))
+        ]
+        for finished in lanes:
+            finished.result()
+        return {topic_id: taken[topic_id] for topic_id in updates}
 
     # -- tenants -----------------------------------------------------------------------------
 
@@ -219,67 +253,92 @@ class CourierClient:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(
+        self, method: str, path: str, *, deadline: float | None = None, **kwargs: Any
+    ) -> Any:
         """Send one request, retrying passing failures, and map failures onto the error tree.
 
         Every call this client makes is a GET or a PUT, both idempotent, so a retry can never
-        apply a change twice.
+        apply a change twice. No retry starts past the retry budget, or past `deadline`.
         """
         policy = self._retry
         started = policy.clock()
+        budget_ends = started + policy.budget
+        if deadline is not None:
+            budget_ends = min(budget_ends, deadline)
         attempt = 1
         while True:
             try:
-                return self._attempt(method, path, started, **kwargs)
+                return self._attempt(method, path, budget_ends, **kwargs)
             except CourierUnavailable as exc:
-                elapsed = policy.clock() - started
                 wait = exc.retry_after if exc.retry_after is not None else policy.backoff(attempt)
-                if exc.final or attempt >= policy.attempts or elapsed + wait >= policy.budget:
+                if exc.final or attempt >= policy.attempts or policy.clock() + wait >= budget_ends:
                     raise
                 log.warning("retrying %s %s in %.2fs: %s", method, path, wait, exc)
                 policy.sleep(wait)
                 attempt += 1
 
-    def _attempt(self, method: str, path: str, started: float, **kwargs: Any) -> Any:
+    def _attempt(self, method: str, path: str, budget_ends: float, **kwargs: Any) -> Any:
         """Send the request once; raise CourierUnavailable for what may pass on a retry."""
         # A retry gets no more time than the budget has left, so a hanging Courier cannot
         # hold a page for several full timeouts.
-        remaining = self._retry.budget - (self._retry.clock() - started)
+        remaining = max(budget_ends - self._retry.clock(), 0.5)
         timeout = self._timeout
         if remaining < (timeout.read or 0):
-            timeout = httpx.Timeout(max(remaining, 0.5), connect=timeout.connect)
+            timeout = httpx.Timeout(remaining, connect=min(timeout.connect or remaining, remaining))
+        # httpx's read timeout counts from each chunk; the call as a whole gets a total too,
+        # so an answer trickling in a byte at a time cannot hold a page past it.
+        ends = time.monotonic() + (timeout.read or remaining)
         try:
-            response = self._http.request(method, path, timeout=timeout, **kwargs)
+            request = self._http.build_request(method, path, timeout=timeout, **kwargs)
+            response = self._http.send(request, stream=True)
+            try:
+                content = _read_until(response, ends)
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             raise CourierUnavailable(f"Courier timed out on {method} {path}") from exc
-        except httpx.TransportError as exc:
-            raise CourierUnavailable(f"Courier could not be reached on {method} {path}") from exc
+        except (httpx.HTTPError, httpx.StreamError) as exc:
+            # Transport faults, and the rest (an undecodable body, say): nothing the person
+            # did, and nothing a page should answer 500 for.
+            raise CourierUnavailable(f"Courier could not be read on {method} {path}") from exc
+        status = response.status_code
         hint = response.headers.get("x-should-retry", "").strip().lower()
-        passing = response.status_code in RETRIED_STATUSES or response.status_code >= 500
+        passing = status in RETRIED_STATUSES or status >= 500
         if passing or hint == "true":
             raise CourierUnavailable(
-                f"Courier answered {response.status_code} on {method} {path}",
+                f"Courier answered {status} on {method} {path}",
                 retry_after=retry_after_from_headers(response.headers),
                 # Courier's own SDK obeys this header both ways; so do we.
                 final=hint == "false",
             )
-        if response.status_code == 404:
-            raise CourierNotFound(_error_message(response))
-        if response.status_code >= 400:
-            raise CourierRejected(response.status_code, _error_message(response))
-        if response.status_code == 204 or not response.content:
+        if status == 404:
+            raise CourierNotFound(_error_message(response, content))
+        if status >= 400:
+            raise CourierRejected(status, _error_message(response, content))
+        if status == 204 or not content:
             return None
         try:
-            return response.json()
+            return json.loads(content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             log.warning("Courier sent a body that is not JSON on %s %s", method, path)
             raise CourierMalformedResponse(f"Courier sent invalid JSON on {method} {path}") from exc
 
 
-def _error_message(response: httpx.Response) -> str:
+def _read_until(response: httpx.Response, ends: float) -> bytes:
+    """Read the whole body, refusing to go on past `ends` (time.monotonic())."""
+    chunks = []
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        if time.monotonic() > ends:
+            raise httpx.ReadTimeout("the answer took longer than the call's total timeout")
+    return b"".join(chunks)
+
+
+def _error_message(response: httpx.Response, content: bytes) -> str:
     """Return Courier's own error message, whatever shape the body has."""
     try:
-        body = response.json()
+        body = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return response.reason_phrase or f"HTTP {response.status_code}"
     if isinstance(body, Mapping) and isinstance(body.get("message"), str):
