@@ -156,12 +156,18 @@ class Database:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """Run a block as one transaction: committed on success, rolled back on any error."""
+        """Run a block as one transaction: committed on success, rolled back on any error.
+
+        A COMMIT that fails (a file locked by another process, a disk I/O error) leaves SQLite's
+        transaction open, so it is rolled back too: otherwise every later BEGIN would fail.
+        """
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
+                yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite may already have rolled back on its own
+                    conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
