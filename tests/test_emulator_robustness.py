@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from flask import Flask
 
-from prefcenter.emulator import create_emulator_app, seed
+from prefcenter.emulator import EmulatorState, create_emulator_app, seed
 from prefcenter.emulator.testing import http_client
 
 USER = "user-7"
+
+
+@pytest.fixture
+def emu_app() -> Iterator[Flask]:
+    """A seeded in-memory emulator."""
+    app = create_emulator_app()
+    yield app
+    app.extensions["courier_emulator"].store.close()
+
+
+@pytest.fixture
+def emu_state(emu_app: Flask) -> EmulatorState:
+    """The emulator's state."""
+    return emu_app.extensions["courier_emulator"]
 
 
 # ---- a failed COMMIT ---------------------------------------------------------------------
@@ -73,3 +94,80 @@ def test_a_failed_commit_in_the_store_leaves_no_transaction_open(tmp_path: Path)
         store.close()
 
     assert remembered == (201, {"n": 2})
+
+
+# ---- one Idempotency-Key, two POSTs at once -----------------------------------------------
+
+
+def test_concurrent_posts_with_one_idempotency_key_write_once(
+    emu_app: Flask, emu_state: EmulatorState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = emu_state.store
+    entered = threading.Event()
+    release = threading.Event()
+    calls: list[str] = []
+    original = store.bulk_update
+
+    def slow_bulk_update(*args: Any, **kwargs: Any) -> Any:
+        calls.append(threading.current_thread().name)
+        entered.set()
+        release.wait(timeout=5)  # hold the first request mid-write while the second arrives
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "bulk_update", slow_bulk_update)
+    body = {
+        "topics": [
+            {"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"},
+            {"topic_id": seed.TOPIC_COMMENTS, "status": "OPTED_OUT"},
+        ]
+    }
+
+    def post() -> httpx.Response:
+        with http_client(emu_app) as http:
+            return http.post(
+                f"/users/{USER}/preferences", json=body, headers={"Idempotency-Key": "bulk-race"}
+            )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(post)
+        assert entered.wait(timeout=5)
+        second = pool.submit(post)
+        time.sleep(0.3)  # let the second request reach the key while the first holds it
+        release.set()
+        responses = [first.result(timeout=10), second.result(timeout=10)]
+
+    with http_client(emu_app) as http:
+        log = http.get("/preferences/logs", params={"user_id": USER}).json()["items"]
+
+    assert len(calls) == 1
+    assert [r.status_code for r in responses] == [200, 200]
+    assert responses[0].json() == responses[1].json()
+    assert store.change_count() == 2
+    assert sorted(entry["topic_id"] for entry in log) == sorted(
+        [seed.TOPIC_EVENTS, seed.TOPIC_COMMENTS]
+    )
+
+
+def test_a_failed_idempotent_post_frees_its_key_for_a_retry(
+    emu_app: Flask, emu_state: EmulatorState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = emu_state.store
+    original = store.bulk_update
+    failures = iter([sqlite3.OperationalError("disk I/O error")])
+
+    def flaky_bulk_update(*args: Any, **kwargs: Any) -> Any:
+        for failure in failures:
+            raise failure
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "bulk_update", flaky_bulk_update)
+    body = {"topics": [{"topic_id": seed.TOPIC_EVENTS, "status": "OPTED_IN"}]}
+    headers = {"Idempotency-Key": "bulk-retry"}
+    with http_client(emu_app) as http:
+        failed = http.post(f"/users/{USER}/preferences", json=body, headers=headers)
+        retried = http.post(f"/users/{USER}/preferences", json=body, headers=headers)
+
+    assert failed.status_code == 500
+    assert retried.status_code == 200
+    assert retried.json()["items"][0]["topic_id"] == seed.TOPIC_EVENTS
+    assert store.change_count() == 1

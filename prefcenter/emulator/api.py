@@ -79,19 +79,22 @@ def idempotent(view: View) -> View:
         key = request.headers.get("Idempotency-Key")
         if not key:
             return view(*args, **kwargs)
-        store = emulator_state().store
-        cached = store.idempotent_response(key, request.method, request.path)
-        if cached is not None:
-            status, body = cached
-            return jsonify(body), status
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except EmulatorError as exc:
-            response = _error(exc.status, exc.message, exc.type)
-        # Courier caches the outcome per key whatever it was, errors included.
-        store.remember_response(
-            key, request.method, request.path, response.status_code, response.get_json()
-        )
+        state = emulator_state()
+        route = (key, request.method, request.path)
+        # The first request with a key holds it until its response is recorded, so one that
+        # arrives meanwhile waits and replays that response instead of running the write again.
+        with state.hold_idempotency_key(*route):
+            cached = state.store.idempotent_response(*route)
+            if cached is not None:
+                status, body = cached
+                return jsonify(body), status
+            try:
+                response = current_app.make_response(view(*args, **kwargs))
+            except EmulatorError as exc:
+                response = _error(exc.status, exc.message, exc.type)
+            # Courier caches the outcome per key whatever it was, errors included; an
+            # unexpected failure (a 500) is not cached, so a retry runs again.
+            state.store.remember_response(*route, response.status_code, response.get_json())
         return response
 
     return wrapper

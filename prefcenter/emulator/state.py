@@ -6,6 +6,8 @@ import bisect
 import itertools
 import re
 import threading
+from collections.abc import Hashable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from .behaviours import LIST_MODES, Behaviours
@@ -26,6 +28,31 @@ class LoggedRequest:
     query: dict[str, str]
     body: object | None
     status: int
+
+
+class _KeyLocks:
+    """A lock per key, kept only while some thread holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Hashable, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: Hashable) -> Iterator[None]:
+        """Hold the key's lock for the block, waiting for whoever holds it now."""
+        with self._guard:
+            lock, users = self._locks.get(key) or (threading.Lock(), 0)
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                users = self._locks[key][1] - 1
+                if users:
+                    self._locks[key] = (lock, users)
+                else:
+                    del self._locks[key]
 
 
 class EmulatorState:
@@ -52,6 +79,7 @@ class EmulatorState:
         # arrival so concurrent clients see the log in the order requests came in.
         self._log: list[tuple[int, LoggedRequest]] = []
         self.max_logged = MAX_LOGGED_REQUESTS
+        self._idempotency_keys = _KeyLocks()
 
     @property
     def behaviours(self) -> Behaviours:
@@ -93,6 +121,12 @@ class EmulatorState:
         """Forget every logged request."""
         with self._lock:
             self._log.clear()
+
+    def hold_idempotency_key(
+        self, key: str, method: str, path: str
+    ) -> AbstractContextManager[None]:
+        """Hold an Idempotency-Key on a route: a second request with it waits until released."""
+        return self._idempotency_keys.hold((key, method, path))
 
     def count(self, method: str, path_regex: str) -> int:
         """How many logged requests have this method and a path fully matching the regex."""
