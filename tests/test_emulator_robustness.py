@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +20,7 @@ from prefcenter.emulator import EmulatorState, create_emulator_app, seed
 from prefcenter.emulator.testing import http_client
 
 USER = "user-7"
+MIB = 1024 * 1024
 
 
 @pytest.fixture
@@ -171,3 +174,88 @@ def test_a_failed_idempotent_post_frees_its_key_for_a_retry(
     assert retried.status_code == 200
     assert retried.json()["items"][0]["topic_id"] == seed.TOPIC_EVENTS
     assert store.change_count() == 1
+
+
+# ---- the request log stays bounded --------------------------------------------------------
+
+
+def _padded(size: int) -> bytes:
+    """A JSON object body of exactly ``size`` bytes."""
+    shell = b'{"topic": {"status": "OPTED_IN"}, "padding": ""}'
+    return shell[:-2] + b"x" * (size - len(shell)) + b'"}'
+
+
+def test_the_request_log_is_capped_by_bytes(emu_app: Flask, emu_state: EmulatorState) -> None:
+    emu_state.max_logged_bytes = 200_000
+    path = f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}"
+    sent = 0
+    with http_client(emu_app) as http:
+        for _ in range(20):
+            body = _padded(50_000)
+            sent += len(body)
+            http.put(path, content=body, headers={"Content-Type": "application/json"})
+
+    kept = emu_state.requests
+    assert sent == 1_000_000
+    assert emu_state.logged_bytes <= 200_000
+    assert sum(r.body_size for r in kept) == emu_state.logged_bytes
+    assert 1 < len(kept) < 20  # the oldest were dropped, the newest kept
+    assert kept[-1].body["padding"] == "x" * len(kept[-1].body["padding"])
+    assert all(r.body is not None for r in kept)
+
+
+def test_a_body_over_the_per_request_cap_is_logged_by_size_only(
+    emu_app: Flask, emu_state: EmulatorState
+) -> None:
+    body = _padded(100_000)
+    with http_client(emu_app) as http:
+        response = http.put(
+            f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+
+    entry = emu_state.requests[-1]
+    assert response.status_code == 200
+    assert (entry.status, entry.body, entry.body_size) == (200, None, 100_000)
+    assert emu_state.logged_bytes == 0
+    assert emu_state.max_logged_body == 64 * 1024
+
+
+def test_refused_requests_keep_no_body(emu_app: Flask, emu_state: EmulatorState) -> None:
+    small = b'{"topic": {"status": "OPTED_OUT"}}'
+    path = f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}"
+    with http_client(emu_app, api_key="wrong") as stranger, http_client(emu_app) as http:
+        unauthorized = stranger.put(path, content=small)
+        too_large = http.post(f"/users/{USER}/preferences", content=b"[" * (2 * MIB))
+
+    assert (unauthorized.status_code, too_large.status_code) == (401, 413)
+    assert [(r.status, r.body) for r in emu_state.requests] == [(401, None), (413, None)]
+    assert emu_state.logged_bytes == 0
+
+
+def test_a_refused_one_mib_request_leaves_no_memory_behind(
+    emu_app: Flask, emu_state: EmulatorState
+) -> None:
+    # A JSON array of empty objects is the costliest megabyte to decode (~24 MiB of dicts).
+    body = b"[" + b"{}," * (MIB // 3 - 1) + b"{}]"
+    assert len(body) <= MIB
+    with http_client(emu_app, api_key="wrong") as stranger:
+        stranger.post(f"/users/{USER}/preferences", content=b"{}")  # warm up lazy imports
+        gc.collect()
+        tracemalloc.start()
+        try:
+            response = stranger.post(
+                f"/users/{USER}/preferences",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+            del body
+            gc.collect()
+            retained = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+
+    assert retained < 256 * 1024
+    assert response.status_code == 401
+    assert emu_state.requests[-1].body is None

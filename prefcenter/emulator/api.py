@@ -44,7 +44,7 @@ def _error(status: int, message: str, error_type: str | None = None) -> Response
 def json_body() -> object:
     """The decoded JSON body, None when empty; a 400 when it is not valid JSON."""
     raw = request.get_data(cache=True)
-    if not raw.strip():
+    if not raw or raw.isspace():
         return None
     try:
         return json.loads(raw)
@@ -52,18 +52,21 @@ def json_body() -> object:
         raise InvalidRequest("Request body is not valid JSON") from None
 
 
-def _logged_body() -> object | None:
-    """The body as it goes into the request log: JSON if it parses, else the raw text."""
+def _logged_body(state: EmulatorState) -> tuple[bytes, int]:
+    """The body bytes the request log keeps (the request's own, not a copy) and its size.
+
+    A request refused before it was processed (no valid API key, a body over
+    MAX_CONTENT_LENGTH) and a body over the log's per-body cap are logged by size only, and
+    never read for the log's sake.
+    """
+    size = request.content_length or 0
+    if not g.get("emulator_authenticated") or not state.keeps_body(size):
+        return b"", size
     try:
         raw = request.get_data(cache=True)
-    except HTTPException:  # e.g. over MAX_CONTENT_LENGTH: the 413 is answered, log no body
-        return None
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", errors="replace")
+    except HTTPException:  # over MAX_CONTENT_LENGTH without a Content-Length: the 413
+        return b"", size
+    return (raw, len(raw)) if state.keeps_body(len(raw)) else (b"", len(raw))
 
 
 def tenant_arg() -> str | None:
@@ -113,6 +116,7 @@ def _arrive_and_authenticate() -> None:
         raise Unauthorized("Missing API key: send `Authorization: Bearer <API key>`")
     if not hmac.compare_digest(token.strip().encode(), state.api_key.encode()):
         raise Unauthorized("Invalid API key")
+    g.emulator_authenticated = True
 
 
 @bp.after_app_request
@@ -122,14 +126,16 @@ def _log_request(response: Response) -> Response:
     arrival = g.get("emulator_arrival")
     if arrival is None:  # a hook before ours failed; still log it, at the end
         arrival = state.arrival()
+    raw_body, body_size = _logged_body(state)
     state.record(
         arrival,
         LoggedRequest(
             method=request.method,
             path=request.path,
             query=request.args.to_dict(),
-            body=_logged_body(),
+            raw_body=raw_body,
             status=response.status_code,
+            body_size=body_size,
         ),
     )
     return response

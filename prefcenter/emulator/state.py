@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import re
 import threading
 from collections.abc import Hashable, Iterator
@@ -13,21 +14,51 @@ from dataclasses import dataclass
 from .behaviours import LIST_MODES, Behaviours
 from .store import Store
 
-__all__ = ["LIST_MODES", "MAX_LOGGED_REQUESTS", "Behaviours", "EmulatorState", "LoggedRequest"]
+__all__ = [
+    "LIST_MODES",
+    "MAX_LOGGED_BODY_BYTES",
+    "MAX_LOGGED_BYTES",
+    "MAX_LOGGED_REQUESTS",
+    "Behaviours",
+    "EmulatorState",
+    "LoggedRequest",
+]
 
-# The request log keeps the newest entries only, so a long load run cannot grow it forever.
+# The request log keeps the newest entries only, so a long load run cannot grow it forever:
+# at most this many entries, holding at most MAX_LOGGED_BYTES of bodies between them.
 MAX_LOGGED_REQUESTS = 50_000
+MAX_LOGGED_BYTES = 16 * 1024 * 1024
+# A body larger than this is logged by its size only: the log is there to check what clients
+# sent, and a real preference write is a few hundred bytes.
+MAX_LOGGED_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One request the emulator answered."""
+    """One request the emulator answered.
+
+    ``raw_body`` holds the bytes as received, or nothing when the body was not kept (a request
+    refused before it was processed, or one over the per-body cap); ``body_size`` is the size
+    the client sent (its Content-Length when the body was not read).
+    """
 
     method: str
     path: str
     query: dict[str, str]
-    body: object | None
+    raw_body: bytes
     status: int
+    body_size: int = 0
+
+    @property
+    def body(self) -> object | None:
+        """The body: JSON if it parses, else the text; None when empty or not kept."""
+        # Decoded on each read, not when logged: a megabyte of JSON can take twenty as objects.
+        if not self.raw_body or self.raw_body.isspace():
+            return None
+        try:
+            return json.loads(self.raw_body)
+        except ValueError:
+            return self.raw_body.decode("utf-8", errors="replace")
 
 
 class _KeyLocks:
@@ -78,7 +109,10 @@ class EmulatorState:
         # (arrival number, entry): requests are logged when they finish, but kept sorted by
         # arrival so concurrent clients see the log in the order requests came in.
         self._log: list[tuple[int, LoggedRequest]] = []
+        self._logged_bytes = 0
         self.max_logged = MAX_LOGGED_REQUESTS
+        self.max_logged_bytes = MAX_LOGGED_BYTES
+        self.max_logged_body = MAX_LOGGED_BODY_BYTES
         self._idempotency_keys = _KeyLocks()
 
     @property
@@ -104,12 +138,22 @@ class EmulatorState:
         with self._lock:
             return next(self._arrivals)
 
+    def keeps_body(self, size: int) -> bool:
+        """Whether a body of ``size`` bytes goes into the log (else only its size does)."""
+        return size <= min(self.max_logged_body, self.max_logged_bytes)
+
     def record(self, arrival: int, entry: LoggedRequest) -> None:
-        """Add a finished request to the log at its arrival position."""
+        """Add a finished request to the log at its arrival position, dropping the oldest."""
         with self._lock:
             bisect.insort(self._log, (arrival, entry), key=lambda item: item[0])
-            if len(self._log) > self.max_logged:
-                del self._log[: len(self._log) - self.max_logged]
+            drop = max(len(self._log) - self.max_logged, 0)
+            kept = self._logged_bytes + len(entry.raw_body)
+            kept -= sum(len(dropped.raw_body) for _, dropped in self._log[:drop])
+            while kept > self.max_logged_bytes and drop < len(self._log):
+                kept -= len(self._log[drop][1].raw_body)
+                drop += 1
+            del self._log[:drop]
+            self._logged_bytes = kept
 
     @property
     def requests(self) -> list[LoggedRequest]:
@@ -117,10 +161,17 @@ class EmulatorState:
         with self._lock:
             return [entry for _, entry in self._log]
 
+    @property
+    def logged_bytes(self) -> int:
+        """Total size of the bodies the request log holds."""
+        with self._lock:
+            return self._logged_bytes
+
     def clear_requests(self) -> None:
         """Forget every logged request."""
         with self._lock:
             self._log.clear()
+            self._logged_bytes = 0
 
     def hold_idempotency_key(
         self, key: str, method: str, path: str
