@@ -113,14 +113,27 @@ def _brand(base: Brand, values: Any, where: str) -> Brand:
             raise BrandError(f"brand {where!r}: {name} must be a colour like #2251cc")
     for name in ("logo_url", "support_url"):
         url = getattr(brand, name)
+        # Checked first: browsers drop tabs and newlines from URLs and read "\\" as "/", so
+        # "/\\host" and "/\t/host" lead to another site as surely as "//host".
+        if any(char in url for char in "\"'<>\\`") or any(ord(char) <= 32 for char in url):
+            raise BrandError(f"brand {where!r}: {name} holds characters a URL cannot")
         if url and not (
-            url.startswith(("https://", "/"))
+            _is_https_url(url)
+            or _is_local_path(url)
             or (name == "support_url" and url.startswith("mailto:"))
         ):
             raise BrandError(f"brand {where!r}: {name} must be https://…, a /path or mailto:")
-        if any(char in url for char in "\"'<> \n"):
-            raise BrandError(f"brand {where!r}: {name} holds characters a URL cannot")
     return brand
+
+
+def _is_https_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname) and url.startswith("https://")
+
+
+def _is_local_path(url: str) -> bool:
+    """A path on this site: "/logo.svg", never "//host/x" (another site, scheme-relative)."""
+    return url.startswith("/") and not url.startswith("//")
 
 
 def _luminance(colour: str) -> float:

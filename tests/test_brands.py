@@ -86,8 +86,16 @@ def test_the_unsubscribe_page_wears_the_tenant_s_brand(app, mint):
     [
         ({"primary_colour": "red"}, "primary_colour"),
         ({"logo_url": "javascript:alert(1)"}, "logo_url"),
-        ({"support_url": "https://x.test/\"><script>"}, "support_url"),
+        ({"support_url": 'https://x.test/"><script>'}, "support_url"),
         ({"colour": "#000000"}, "unknown settings"),
+        # Scheme-relative and backslash URLs look like local paths but lead to another site.
+        ({"logo_url": "//evil.example/logo.svg"}, "logo_url"),
+        ({"logo_url": "/\\evil.example/logo.svg"}, "logo_url"),
+        ({"support_url": "//evil.example/help"}, "support_url"),
+        ({"support_url": "/\\evil.example/help"}, "support_url"),
+        ({"support_url": "/\t/evil.example/help"}, "support_url"),
+        ({"support_url": "https:\\\\evil.example/help"}, "support_url"),
+        ({"support_url": "https:///help"}, "support_url"),
     ],
 )
 def test_bad_brand_settings_refuse_to_start(tmp_path, brand, message):
@@ -102,3 +110,31 @@ def test_brand_colours_keep_text_readable():
         css = Brand(primary_colour=colour).css()
         text = re.search(r"--brand-contrast:(#[0-9a-f]{6})", css).group(1)
         assert contrast(text, colour) >= 4.5
+
+
+@pytest.mark.parametrize(
+    "setting, url",
+    [
+        ("PREFCENTER_BRAND_LOGO_URL", "//evil.example/logo.svg"),
+        ("PREFCENTER_BRAND_LOGO_URL", "/\\evil.example/logo.svg"),
+        ("PREFCENTER_BRAND_SUPPORT_URL", "//evil.example/help"),
+        ("PREFCENTER_BRAND_SUPPORT_URL", "/\\evil.example/help"),
+    ],
+)
+def test_brand_urls_from_the_environment_must_stay_local_or_be_https(setting, url):
+    with pytest.raises(ConfigError, match=setting.removeprefix("PREFCENTER_BRAND_").lower()):
+        create_app({"TESTING": True}, environ={setting: url})
+
+
+@pytest.mark.parametrize(
+    "brand",
+    [
+        {"logo_url": "/static/logo.svg", "support_url": "/help"},
+        {"logo_url": "https://cdn.example.com/logo.svg", "support_url": "mailto:help@example.com"},
+    ],
+)
+def test_local_paths_https_and_mailto_urls_are_accepted(tmp_path, brand):
+    path = tmp_path / "brands.json"
+    path.write_text(json.dumps({"default": brand}))
+    app = create_app({"TESTING": True, "BRANDS_FILE": str(path)}, environ={})
+    assert app.config["BRANDS"].default.support_url == brand["support_url"]
