@@ -46,7 +46,10 @@ def mint_link() -> tuple[Response, int]:
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _error(401, "send the link API key as 'Authorization: Bearer <key>'")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # json gives up past Python's recursion limit (about 1,000 levels)
+        return _error(400, "the JSON is nested too deeply: send a flat JSON object")
     if not isinstance(body, dict):
         return _error(400, "send a JSON object")
     try:

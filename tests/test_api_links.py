@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from prefcenter import create_app
 from prefcenter.emulator import seed
 from prefcenter.links import LinkClaims, Purpose
 from prefcenter.minting import LinkMinter
@@ -56,8 +57,6 @@ def test_the_endpoint_refuses_without_its_key(client, key):
 
 
 def test_the_endpoint_is_off_unless_a_key_is_configured(app_config, courier):
-    from prefcenter import create_app
-
     app = create_app({**app_config, "LINK_API_KEY": None}, courier=courier, environ={})
     response = mint(app.test_client(), {"user_id": "u1", "purpose": "manage"}, key="")
     assert response.status_code == 404
@@ -91,6 +90,30 @@ def test_a_body_that_is_not_json_gets_a_400(client):
         headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("depth", [30_000, 100_000])
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_deeply_nested_json_gets_a_clear_400(app_config, courier, depth, opening):
+    # Room for 100,000 levels: the 64 KiB default would refuse the body as too large first.
+    app = create_app({**app_config, "MAX_CONTENT_LENGTH": 1 << 20}, courier=courier, environ={})
+    closing = "]" if opening == "[" else "}"
+    response = app.test_client().post(
+        "/api/links",
+        data=opening * depth + "1" + closing * depth,
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.get_json()["error"]
+
+
+def test_deeply_nested_json_over_the_size_limit_is_refused_for_its_size(client):
+    response = client.post(
+        "/api/links",
+        data="[" * 100_000 + "]" * 100_000,
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
 
 
 def test_python_senders_mint_from_the_same_environment(app, client):
