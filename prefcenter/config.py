@@ -138,14 +138,14 @@ def load_config(
             )
         # Demo mode only: a fresh key per process; sessions and links end with the process.
         config["SECRET_KEY"] = secrets.token_urlsafe(48)
-    if not config["LINK_SIGNING_KEYS"]:
+    # Sessions and forms are signed with SECRET_KEY and its fallbacks whatever signs links:
+    # a short one lets anyone holding one cookie search for the key offline.
+    _check_key_lengths("SECRET_KEY", [config["SECRET_KEY"]])
+    _check_key_lengths("SECRET_KEY_FALLBACKS", config["SECRET_KEY_FALLBACKS"])
+    if config["LINK_SIGNING_KEYS"]:
+        _check_key_lengths("LINK_SIGNING_KEYS", config["LINK_SIGNING_KEYS"])
+    else:
         config["LINK_SIGNING_KEYS"] = [config["SECRET_KEY"], *config["SECRET_KEY_FALLBACKS"]]
-    for key in config["LINK_SIGNING_KEYS"]:
-        if len(key) < MIN_KEY_LENGTH:
-            raise ConfigError(
-                f"Link signing keys (LINK_SIGNING_KEYS, else SECRET_KEY) must be at least"
-                f" {MIN_KEY_LENGTH} characters long."
-            )
     public_url = str(config["PUBLIC_BASE_URL"]).rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
@@ -162,3 +162,12 @@ def load_config(
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
     return config
+
+
+def _check_key_lengths(variable: str, keys: list[str]) -> None:
+    for key in keys:
+        if len(key) < MIN_KEY_LENGTH:
+            raise ConfigError(
+                f"{variable} must be at least {MIN_KEY_LENGTH} characters long (each key, when"
+                " it lists several)."
+            )

@@ -105,3 +105,38 @@ def test_settings_come_from_the_environment(environ, setting, expected):
 def test_a_bad_number_in_the_environment_names_the_variable():
     with pytest.raises(ConfigError, match="PREFCENTER_CATALOG_TTL"):
         create_app({"TESTING": True}, environ={"PREFCENTER_CATALOG_TTL": "soon"})
+
+
+@pytest.mark.parametrize(
+    "environ, variable",
+    [
+        # Links signed with their own keys: sessions and forms still rest on SECRET_KEY.
+        ({"SECRET_KEY": "short", "LINK_SIGNING_KEYS": "k" * 40}, "SECRET_KEY"),
+        ({"SECRET_KEY": LONG_SECRET, "SECRET_KEY_FALLBACKS": "old-short"}, "SECRET_KEY_FALLBACKS"),
+        (
+            {"SECRET_KEY": LONG_SECRET, "SECRET_KEY_FALLBACKS": "o" * 40 + ",old-short"},
+            "SECRET_KEY_FALLBACKS",
+        ),
+        (
+            {"SECRET_KEY": LONG_SECRET, "LINK_SIGNING_KEYS": "k" * 40 + ",short"},
+            "LINK_SIGNING_KEYS",
+        ),
+        ({"SECRET_KEY": "s" * 31}, "SECRET_KEY"),
+    ],
+)
+def test_every_signing_key_must_be_long_enough(environ, variable):
+    with pytest.raises(ConfigError, match=rf"^{variable} must be at least 32 characters"):
+        create_app(environ={"COURIER_API_KEY": "live-key", **environ})
+
+
+def test_keys_of_32_characters_are_accepted():
+    app = create_app(
+        {"TESTING": True},
+        environ={
+            "COURIER_API_KEY": "live-key",
+            "SECRET_KEY": "s" * 32,
+            "SECRET_KEY_FALLBACKS": "o" * 32,
+            "LINK_SIGNING_KEYS": "k" * 32,
+        },
+    )
+    assert app.config["LINK_SIGNING_KEYS"] == ["k" * 32]
