@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import (
     Flask,
@@ -127,7 +127,7 @@ def language_url(code: str) -> str:
     same address (the preferences page after a save), else the one a level up (an
     unsubscribe link's page after its Undo), else the preferences page.
     """
-    this_address = f"{request.script_root}{request.path}?{urlencode({LANG_PARAM: code})}"
+    this_address = f"{request.script_root}{same_site_path()}?{urlencode({LANG_PARAM: code})}"
     if request.method in SAFE_METHODS:
         if request.endpoint and request.endpoint != "static":
             try:
@@ -145,6 +145,16 @@ def language_url(code: str) -> str:
     from .access import home_url
 
     return f"{home_url()}?{urlencode({LANG_PARAM: code})}"
+
+
+def same_site_path() -> str:
+    """This request's path as a link that stays on this site.
+
+    An error page's path is whatever was asked for: `//evil.example/x`, or one with a
+    backslash, put in a link as it is takes the browser to evil.example. One leading slash,
+    and a backslash, "?", "#" or space percent-encoded, keep it here.
+    """
+    return "/" + quote(request.path.lstrip("/"), safe="/:@!$&'()*+,;=~")
 
 
 def register_i18n(app: Flask) -> None:

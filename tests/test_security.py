@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
 
@@ -163,3 +165,34 @@ def test_the_courier_api_key_never_appears_in_pages_or_logs(caplog, mint):
     assert formatted, "the failures above should have been logged"
     assert all(SECRET_API_KEY not in line for line in formatted)
     courier.close()
+
+
+# ---- The language picker links only to this site ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/%5Cevil.example/x",  # the backslash browsers read as a slash
+        "//evil.example/x",
+        "/%2F%2Fevil.example",
+        "/%09/evil.example",  # browsers drop tabs from URLs
+    ],
+)
+def test_the_language_picker_never_links_off_site(client, path):
+    # What a server hands the app: the path percent-decoded.
+    response = client.get("/", environ_overrides={"PATH_INFO": unquote(path)})
+    assert response.status_code == 404
+    links = re.findall(r'<a href="([^"]*)" lang="[a-z]+" hreflang', response.get_data(as_text=True))
+    assert len(links) == 5
+    for href in links:
+        assert href.startswith("/") and not href.startswith("//"), href
+        assert "\\" not in href and not any(ord(char) <= 32 for char in href), href
+        # How a browser resolves it: backslashes as slashes, against the page's address.
+        resolved = urljoin(f"https://prefs.example.com{quote(unquote(path))}", href)
+        assert urlsplit(resolved.replace("\\", "/")).hostname == "prefs.example.com", href
+
+
+def test_the_language_picker_still_links_to_the_page_asked_for(client):
+    response = client.get("/no/such/page")
+    assert 'href="/no/such/page?lang=de"' in response.get_data(as_text=True)
