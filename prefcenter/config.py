@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from .branding import BrandError, load_brands
 from .courier import DEFAULT_BASE_URL
@@ -35,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     # Origins allowed to frame the embedded page (CSP frame-ancestors); none by default.
     "EMBED_ALLOWED_ORIGINS": [],
     "PROXY_FIX_HOPS": 0,  # reverse proxies in front whose X-Forwarded-* headers to trust
+    # Peers (IPs or CIDRs) whose X-Forwarded-* headers count; anyone else's are dropped.
+    "TRUSTED_PROXIES": ["127.0.0.1", "::1"],
+    # Host names served besides PUBLIC_BASE_URL's; a request for any other Host gets a 400.
+    "TRUSTED_HOSTS": [],
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Per client address; "memory://" is per process, use e.g. redis://host:6379 when several
     # instances run behind a load balancer.
@@ -73,6 +79,8 @@ ENVIRONMENT = {
     "LINK_API_KEY": "LINK_API_KEY",
     "EMBED_ALLOWED_ORIGINS": "EMBED_ALLOWED_ORIGINS",
     "PROXY_FIX_HOPS": "PREFCENTER_PROXY_FIX_HOPS",
+    "TRUSTED_PROXIES": "PREFCENTER_TRUSTED_PROXIES",
+    "TRUSTED_HOSTS": "PREFCENTER_TRUSTED_HOSTS",
     "COURIER_RETRY_ATTEMPTS": "PREFCENTER_COURIER_RETRY_ATTEMPTS",
     "COURIER_RETRY_BUDGET": "PREFCENTER_COURIER_RETRY_BUDGET",
     "RATELIMIT_STORAGE_URI": "PREFCENTER_RATE_LIMIT_STORAGE_URI",
@@ -90,6 +98,10 @@ ENVIRONMENT = {
 }
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+# A host name or address as Host carries it (no port, no scheme); a leading dot: subdomains.
+HOST_NAME = re.compile(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 MIN_KEY_LENGTH = 32  # HS256 keys shorter than the hash are guessable; PyJWT warns on them too
 
@@ -147,9 +159,11 @@ def load_config(
     else:
         config["LINK_SIGNING_KEYS"] = [config["SECRET_KEY"], *config["SECRET_KEY_FALLBACKS"]]
     public_url = str(config["PUBLIC_BASE_URL"]).rstrip("/")
-    if not public_url.startswith(("http://", "https://")):
-        raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
+    if not public_url.startswith(("http://", "https://")) or not urlsplit(public_url).hostname:
+        raise ConfigError("PUBLIC_BASE_URL must start with http:// or https:// and name a host")
     config["PUBLIC_BASE_URL"] = public_url
+    config["TRUSTED_HOSTS"] = _trusted_hosts(public_url, config)
+    config["TRUSTED_PROXIES"] = _trusted_proxies(config["TRUSTED_PROXIES"])
     for origin in config["EMBED_ALLOWED_ORIGINS"]:
         if not ORIGIN.fullmatch(origin):
             raise ConfigError(
@@ -171,3 +185,35 @@ def _check_key_lengths(variable: str, keys: list[str]) -> None:
                 f"{variable} must be at least {MIN_KEY_LENGTH} characters long (each key, when"
                 " it lists several)."
             )
+
+
+def _trusted_hosts(public_url: str, config: Mapping[str, Any]) -> list[str]:
+    """The Host names requests may carry: PUBLIC_BASE_URL's, then PREFCENTER_TRUSTED_HOSTS."""
+    public_host = urlsplit(public_url).hostname or ""
+    hosts = [public_host]
+    for host in config["TRUSTED_HOSTS"]:
+        if not HOST_NAME.fullmatch(host):
+            raise ConfigError(
+                f"PREFCENTER_TRUSTED_HOSTS holds {host!r}: give host names like"
+                " prefs.example.com (a leading dot takes every subdomain)"
+            )
+        hosts.append(host.lower())
+    if public_host in LOOPBACK_HOSTS:
+        hosts.extend(LOOPBACK_HOSTS)  # local use: whichever loopback name the browser was given
+    if config.get("TESTING"):
+        hosts.append("localhost")  # the Flask test client's default host
+    return list(dict.fromkeys(hosts))
+
+
+def _trusted_proxies(entries: list[str]) -> list[str]:
+    """The peers, as networks, whose X-Forwarded-* headers are honoured."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"PREFCENTER_TRUSTED_PROXIES holds {entry!r}: give IP addresses or networks"
+                " like 10.0.0.0/8"
+            ) from exc
+    return networks

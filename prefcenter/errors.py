@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import LazyString, lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .access import EmbedLinkExpired, EmbedLinkInvalid
 from .courier import CourierError, CourierUnavailable
@@ -104,6 +104,12 @@ def register_error_handlers(app: Flask) -> None:
         # person's; they get the same "try later" page while the log says what to fix.
         log.error("Courier refused a request: %s", error)
         return render_template("errors/unavailable.html"), 502
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError) -> tuple[Response, int]:
+        # A Host this app does not serve: no URL can be built for it, so no page with links.
+        title, _ = http_error_text(error)
+        return Response(f"{title}\n", mimetype="text/plain"), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str | Response, int]:

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from prefcenter import create_app
-from prefcenter.config import ConfigError
+from prefcenter.config import ConfigError, load_config
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 from prefcenter.links import LinkClaims, Purpose
@@ -140,3 +140,25 @@ def test_keys_of_32_characters_are_accepted():
         },
     )
     assert app.config["LINK_SIGNING_KEYS"] == ["k" * 32]
+
+
+@pytest.mark.parametrize(
+    "environ, variable",
+    [
+        ({"PREFCENTER_TRUSTED_PROXIES": "10.0.0.0/8,not-an-address"}, "PREFCENTER_TRUSTED_PROXIES"),
+        ({"PREFCENTER_TRUSTED_HOSTS": "https://prefs.example.com"}, "PREFCENTER_TRUSTED_HOSTS"),
+        ({"PREFCENTER_TRUSTED_HOSTS": "prefs.example.com/x"}, "PREFCENTER_TRUSTED_HOSTS"),
+    ],
+)
+def test_bad_proxy_and_host_settings_name_the_variable(environ, variable):
+    with pytest.raises(ConfigError, match=variable):
+        create_app({"TESTING": True}, environ=environ)
+
+
+def test_trusted_hosts_are_the_public_host_and_the_extra_ones():
+    config = load_config(
+        {"PUBLIC_BASE_URL": "https://prefs.example.com/preferences"},
+        environ={"PREFCENTER_TRUSTED_HOSTS": "prefs.internal, .example.org"},
+    )
+    assert config["TRUSTED_HOSTS"] == ["prefs.example.com", "prefs.internal", ".example.org"]
+    assert load_config(environ={})["TRUSTED_HOSTS"] == ["127.0.0.1", "localhost"]

@@ -148,7 +148,7 @@ def test_served_under_a_path_prefix_behind_a_proxy(app_config, courier, mint):
     proxy = {
         "X-Forwarded-Prefix": "/prefs",
         "X-Forwarded-Proto": "https",
-        "X-Forwarded-Host": "example.com",
+        "X-Forwarded-Host": "prefs.example.com",  # a trusted host: PUBLIC_BASE_URL's
     }
     token = app.extensions["prefcenter"].links.make(LinkClaims(USER, Purpose.MANAGE))
     signed_in = browser.get(f"/l/{token}", headers=proxy)

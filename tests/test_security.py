@@ -196,3 +196,123 @@ def test_the_language_picker_never_links_off_site(client, path):
 def test_the_language_picker_still_links_to_the_page_asked_for(client):
     response = client.get("/no/such/page")
     assert 'href="/no/such/page?lang=de"' in response.get_data(as_text=True)
+
+
+# ---- Host names: only this app's own ------------------------------------------------------
+
+
+def test_a_request_for_another_host_is_refused_and_never_redirected_there(client, mint):
+    token = mint(purpose=Purpose.EMBED)
+    for path in (f"/e/{token}", f"/e/{token}/", "/", f"/l/{mint()}"):
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 400, path
+        assert "evil.example" not in response.headers.get("Location", "")
+        assert "This request could not be understood" in response.get_data(as_text=True)
+    refused_post = client.post("/", headers={"Host": "evil.example"})
+    assert refused_post.status_code == 400
+
+
+def test_the_public_host_gets_a_relative_trailing_slash_redirect(client, mint):
+    token = mint(purpose=Purpose.EMBED)
+    response = client.get(f"/e/{token}", base_url="https://prefs.example.com")
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"/e/{token}/"
+
+
+def test_extra_hosts_come_from_a_setting(app_config, courier, mint):
+    app = create_app(
+        {**app_config, "TRUSTED_HOSTS": ["prefs.internal"]}, courier=courier, environ={}
+    )
+    client = app.test_client()
+    assert client.get("/healthz", headers={"Host": "prefs.internal"}).status_code == 200
+    assert client.get("/", headers={"Host": "prefs.internal:8443"}).status_code == 401
+    assert client.get("/", headers={"Host": "other.internal"}).status_code == 400
+
+
+def test_probes_answer_whatever_host_a_load_balancer_sends(client):
+    # Load balancers and orchestrators probe each instance by its address.
+    assert client.get("/healthz", headers={"Host": "10.0.0.5:8000"}).status_code == 200
+    assert client.get("/readyz", headers={"Host": "10.0.0.5:8000"}).status_code == 200
+
+
+# ---- Reverse proxies: only trusted peers' X-Forwarded-* count -----------------------------
+
+
+def proxied(app_config, courier, **settings):
+    return create_app({**app_config, "PROXY_FIX_HOPS": 1, **settings}, courier=courier, environ={})
+
+
+def test_forwarded_headers_from_an_untrusted_peer_are_ignored(app_config, courier, mint):
+    app = proxied(app_config, courier)
+    client = app.test_client()
+    outsider = {"REMOTE_ADDR": "203.0.113.9"}  # reached gunicorn directly
+    statuses = []
+    for i in range(4):
+        spoofed = {
+            "X-Forwarded-For": f"198.51.100.{i}",  # a fresh address each time, to dodge limits
+            "X-Forwarded-Prefix": "/evil",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "evil.example",
+        }
+        response = client.get(f"/l/{mint()}", headers=spoofed, environ_base=outsider)
+        statuses.append(response.status_code)
+        if i == 0:
+            assert response.headers["Location"] == "/"
+    # Counted against the peer's own address: the limit (3 a minute here) holds.
+    assert statuses == [302, 302, 302, 429]
+
+
+def test_forwarded_headers_from_a_trusted_proxy_are_honoured(app_config, courier, mint):
+    app = proxied(app_config, courier, TRUSTED_PROXIES=["10.0.0.0/8"])
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.1.2.3"}
+    statuses = [
+        client.get(
+            f"/l/{mint()}",
+            headers={"X-Forwarded-For": f"198.51.100.{i}", "X-Forwarded-Prefix": "/prefs"},
+            environ_base=proxy,
+        ).status_code
+        for i in range(4)
+    ]
+    assert statuses == [302] * 4  # four people behind the proxy, one link each
+    response = client.get(
+        f"/l/{mint()}", headers={"X-Forwarded-Prefix": "/prefs"}, environ_base=proxy
+    )
+    assert response.headers["Location"] == "/prefs/"
+    # Loopback is no longer trusted once the setting names other proxies.
+    direct = client.get(f"/l/{mint()}", headers={"X-Forwarded-Prefix": "/prefs"})
+    assert direct.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "evil.example",
+        "/prefs//evil.example",
+        "/prefs/..",
+        "/pre fs",
+        "/prefs, //evil.example",
+    ],
+)
+def test_a_prefix_that_is_not_a_plain_path_is_ignored(app_config, courier, mint, prefix):
+    app = proxied(app_config, courier)
+    client = app.test_client()  # from 127.0.0.1: a trusted proxy by default
+    headers = {"X-Forwarded-Prefix": prefix}
+    signed_in = client.get(f"/l/{mint()}", headers=headers)
+    assert signed_in.headers["Location"] == "/"
+    html = client.get("/", headers=headers).get_data(as_text=True)
+    urls = re.findall(r'(?:href|src|action)="([^"]*)"', html)
+    assert urls and all(not url.startswith(("//", "/\\")) for url in urls)
+    assert "evil" not in html
+    assert re.search(r'href="/assets/style\.[0-9a-f]{12}\.css"', html)
+
+
+def test_a_scheme_other_than_http_or_https_is_ignored(app_config, courier, mint):
+    app = proxied(app_config, courier)
+    response = app.test_client().get(
+        f"/e/{mint(purpose=Purpose.EMBED)}", headers={"X-Forwarded-Proto": "javascript"}
+    )
+    assert response.status_code == 308 and response.headers["Location"].startswith("/e/")
