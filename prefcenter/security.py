@@ -1,5 +1,5 @@
-"""Response headers every page gets (framing rules, CSP, no referrer leaks), which Host names
-are served, and which proxies' X-Forwarded-* count."""
+"""Response headers every page gets (framing rules, CSP, no referrer leaks, no caching of
+personal pages), which Host names are served, and which proxies' X-Forwarded-* count."""
 
 from __future__ import annotations
 
@@ -137,6 +137,11 @@ def register_security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "no-referrer"
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        # Pages hold a person's choices and a CSRF value: keep them out of every cache. Only
+        # what says it is public (hashed assets, a versioned brand stylesheet) may be kept.
+        if not response.cache_control.public:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
         _make_location_relative(response)
         return response
 

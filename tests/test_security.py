@@ -167,6 +167,101 @@ def test_the_courier_api_key_never_appears_in_pages_or_logs(caplog, mint):
     courier.close()
 
 
+# ---- Caching: nothing personal is kept, only public assets are ----------------------------
+
+PUBLIC_ENDPOINTS = {"assets.serve", "brand.stylesheet"}
+
+
+def every_route_once(app, client, mint):
+    """A request per (endpoint, method) of the app, as a signed-in person or a frame would send
+    it: yields (endpoint, method, response). Routes this table does not know yet get a plain
+    request with a manage token for each argument, so a new route is never left out."""
+    embed = f"/e/{mint(purpose=Purpose.EMBED)}/"
+    unsubscribe = f"/u/{mint(purpose=Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_DIGEST)}"
+    frame = app.test_client(use_cookies=False)
+    assets = app.extensions["prefcenter_assets"]["by_name"]
+    brand = app.config["BRANDS"].default
+    done = set()
+
+    def seen(endpoint, response):
+        done.add((endpoint, response.request.method))
+        return endpoint, response.request.method, response
+
+    yield seen("links.open_link", client.get(f"/l/{mint()}"))
+    page = client.get("/")
+    yield seen("preferences.page", page)
+    form = HtmlForm.parse(page.get_data(as_text=True))
+    form.set(f"{field_key(seed.TOPIC_DIGEST)}-status", "OPTED_IN", True)
+    yield seen("preferences.save", client.post("/", data=form.submission()))
+    csrf = {"csrf_token": form.submission()["csrf_token"]}
+    yield seen("preferences.unsubscribe_all", client.post("/unsubscribe-all", data=csrf))
+    undo_all = client.post("/unsubscribe-all/undo", data=csrf)
+    yield seen("preferences.undo_unsubscribe_all", undo_all)
+    framed = frame.get(embed)
+    yield seen("embedded.page", framed)
+    embed_form = HtmlForm.parse(framed.get_data(as_text=True))
+    yield seen("embedded.save", frame.post(embed_form.action, data=embed_form.submission()))
+    embed_csrf = {"csrf_token": embed_form.submission()["csrf_token"]}
+    framed_all = frame.post(f"{embed}unsubscribe-all", data=embed_csrf)
+    yield seen("embedded.unsubscribe_all", framed_all)
+    framed_undo = frame.post(f"{embed}unsubscribe-all/undo", data=embed_csrf)
+    yield seen("embedded.undo_unsubscribe_all", framed_undo)
+    yield seen("unsubscribe.confirm", frame.get(unsubscribe))
+    yield seen("unsubscribe.one_click", frame.post(unsubscribe, data=ONE_CLICK))
+    yield seen("unsubscribe.resubscribe", frame.post(f"{unsubscribe}/undo"))
+    minted = frame.post(
+        "/api/links",
+        json={"user_id": "u1", "purpose": "manage"},
+        headers={"Authorization": "Bearer api-key"},
+    )
+    yield seen("api.mint_link", minted)
+    yield seen("health.alive", client.get("/healthz"))
+    yield seen("health.ready", client.get("/readyz"))
+    yield seen("brand.stylesheet", client.get(f"/brand.css?v={brand.css_version}"))
+    yield seen("assets.serve", client.get(f"/assets/{assets['style.css'].hashed_name}"))
+    source = client.get("/static/style.css")  # the uncompacted source, which no page uses
+    source.close()
+    yield seen("static", source)
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in done:
+                path = re.sub(r"<[^>]+>", lambda _: mint(), rule.rule)
+                yield seen(rule.endpoint, client.open(path, method=method))
+
+
+def test_no_personal_response_may_be_stored_in_any_cache(app, client, mint):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    answered = set()
+    for endpoint, method, response in every_route_once(app, client, mint):
+        answered.add((endpoint, method))
+        if endpoint in PUBLIC_ENDPOINTS:
+            assert response.status_code == 200, endpoint
+            assert response.cache_control.public and response.cache_control.immutable, endpoint
+            assert response.cache_control.max_age == 365 * 24 * 60 * 60, endpoint
+            continue
+        assert response.status_code < 500, endpoint
+        assert response.headers["Cache-Control"] == "no-store", endpoint
+        assert response.headers["Pragma"] == "no-cache", endpoint
+    assert answered == routes
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nope",  # error pages
+        "/brand.css",  # a brand stylesheet not asked for by its version: it may change
+        "/assets/style.000000000000.css",  # an asset that is not there
+        "/l/not-a-token",
+    ],
+)
+def test_answers_other_than_public_assets_are_not_stored_either(client, path):
+    assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
 # ---- The language picker links only to this site ------------------------------------------
 
 
