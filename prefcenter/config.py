@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_LINKS": "60 per minute",  # opening manage, unsubscribe and embed links
     "RATE_LIMIT_ONE_CLICK": "600 per minute",  # mail providers POST from few addresses
     "RATE_LIMIT_API": "600 per minute",  # the link-minting endpoint
+    # Embedded pages are opened from a product's settings page: many people, few addresses.
+    "RATE_LIMIT_EMBED": "300 per minute",
+    "RATE_LIMIT_READY": "60 per minute",  # the readiness probe
+    "READY_CACHE_TTL": 5.0,  # seconds one readiness answer (one Courier call) is reused
     "AUDIT_LOG_PATH": None,  # None: consent records go to the log stream (stderr)
     "LOG_LEVEL": "INFO",
     # The default brand; per-tenant brands come from BRANDS_FILE (see README, "Brands").
@@ -87,6 +91,9 @@ ENVIRONMENT = {
     "RATE_LIMIT_LINKS": "PREFCENTER_RATE_LIMIT_LINKS",
     "RATE_LIMIT_ONE_CLICK": "PREFCENTER_RATE_LIMIT_ONE_CLICK",
     "RATE_LIMIT_API": "PREFCENTER_RATE_LIMIT_API",
+    "RATE_LIMIT_EMBED": "PREFCENTER_RATE_LIMIT_EMBED",
+    "RATE_LIMIT_READY": "PREFCENTER_RATE_LIMIT_READY",
+    "READY_CACHE_TTL": "PREFCENTER_READY_CACHE_TTL",
     "AUDIT_LOG_PATH": "PREFCENTER_AUDIT_LOG_PATH",
     "LOG_LEVEL": "PREFCENTER_LOG_LEVEL",
     "BRAND_PRODUCT_NAME": "PREFCENTER_BRAND_PRODUCT_NAME",

@@ -73,6 +73,7 @@ def app_config(app_config):
         "RATE_LIMIT_LINKS": unlimited,
         "RATE_LIMIT_ONE_CLICK": unlimited,
         "RATE_LIMIT_API": unlimited,
+        "RATE_LIMIT_EMBED": unlimited,
     }
 
 

@@ -411,3 +411,28 @@ def test_a_scheme_other_than_http_or_https_is_ignored(app_config, courier, mint)
         f"/e/{mint(purpose=Purpose.EMBED)}", headers={"X-Forwarded-Proto": "javascript"}
     )
     assert response.status_code == 308 and response.headers["Location"].startswith("/e/")
+
+
+# ---- Embedded pages and the readiness probe are limited too -------------------------------
+
+
+def test_embedded_pages_share_one_generous_limit_per_address(app_config, courier, mint):
+    app = create_app(
+        {**app_config, "RATE_LIMIT_EMBED": "3 per minute"}, courier=courier, environ={}
+    )
+    frame = app.test_client(use_cookies=False)
+    signer = app.extensions["prefcenter"].links
+    urls = [f"/e/{signer.make(LinkClaims(f'u{i}', Purpose.EMBED))}/" for i in range(4)]
+    assert [frame.get(url).status_code for url in urls] == [200, 200, 200, 429]
+    elsewhere = frame.get(urls[0], environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert elsewhere.status_code == 200
+    # The signed-in page runs the same views, and keeps no such limit.
+    client = app.test_client()
+    client.get(f"/l/{signer.make(LinkClaims('u1', Purpose.MANAGE))}")
+    assert {client.get("/").status_code for _ in range(5)} == {200}
+
+
+def test_the_default_embed_limit_is_generous():
+    from prefcenter.config import DEFAULTS
+
+    assert DEFAULTS["RATE_LIMIT_EMBED"] == "300 per minute"
