@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test bench chromium lint
+.PHONY: run serve test bench chromium redis lint
 
 run: $(VENV)/.run-deps
 	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
@@ -16,7 +16,7 @@ run: $(VENV)/.run-deps
 serve: $(VENV)/.run-deps
 	exec $(BIN)/gunicorn -c gunicorn.conf.py
 
-test: $(VENV)/.test-deps chromium
+test: $(VENV)/.test-deps chromium redis
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-deps chromium
@@ -42,3 +42,10 @@ chromium:
 	@test -x /usr/bin/chromium || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The shared rate-limit test (tests/test_shared_limits.py) runs Debian's redis-server on a
+# loopback port, as the counters' shared store in production would be.
+redis:
+	@command -v redis-server >/dev/null || { \
+		echo "Installing Debian's redis-server for the shared rate-limit test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }

@@ -32,6 +32,8 @@ def register_rate_limits(app: Flask) -> None:
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
         strategy="moving-window",
         headers_enabled=True,
+        # If the shared store is down, count per process rather than fail every request.
+        in_memory_fallback_enabled=True,
     )
     # The limiter holds the app weakly; the app must hold the limiter.
     app.extensions["prefcenter_limiter"] = limiter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
@@ -436,3 +437,23 @@ def test_the_default_embed_limit_is_generous():
     from prefcenter.config import DEFAULTS
 
     assert DEFAULTS["RATE_LIMIT_EMBED"] == "300 per minute"
+
+
+def test_rate_limits_fall_back_to_per_process_counting_when_the_store_is_down(
+    app_config, courier, mint, unused_port
+):
+    app = create_app(
+        {**app_config, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{unused_port}"},
+        courier=courier,
+        environ={},
+    )
+    client = app.test_client()
+    statuses = [client.get(f"/l/{mint()}").status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
+
+
+@pytest.fixture
+def unused_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
