@@ -7,14 +7,25 @@ bind = os.environ.get("BIND", "0.0.0.0:" + os.environ.get("PORT", "8000"))
 wsgi_app = "app:app"
 
 # Each worker process builds its own app: one pooled Courier client and catalog cache each.
-# Requests mostly wait on Courier, so threads keep a worker busy while calls are in flight.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
-worker_class = "gthread"
-threads = int(os.environ.get("PREFCENTER_THREADS", "8"))
+# gevent, not threads: a thread worker gives each new connection a thread that then blocks
+# until the request's headers are in, so 16 clients sending theirs slowly held every thread of
+# 2 workers x 8 and the page stopped answering. Under gevent a waiting connection costs a
+# greenlet, not a thread, and one whose request head takes longer than `keepalive` (below) is
+# closed. Requests mostly wait on Courier, which greenlets do as well as threads. The worker
+# patches the standard library before it loads the app, so the app's locks, writer pool and
+# httpx client cooperate unchanged; never set preload_app, which would build them unpatched.
+worker_class = "gevent"
+# Open connections per worker, idle and slow ones included; each holds a file descriptor, so
+# keep `ulimit -n` above this plus the Courier client's pool (100).
+worker_connections = int(os.environ.get("PREFCENTER_WORKER_CONNECTIONS", "1000"))
 
 # A page waits at most the Courier retry budget (8 s by default); leave room beyond it.
 timeout = 30
 graceful_timeout = 20
+# Under gevent this is also all the time a client gets to send a request's line and headers,
+# the first request's too: raising it (as some do behind a load balancer) lets a slow client
+# hold its connection that much longer.
 keepalive = 5
 max_requests = 10000  # recycle workers now and then, staggered
 max_requests_jitter = 1000

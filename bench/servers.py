@@ -141,6 +141,43 @@ class Servers:
         load.wait_until(ready, process, f"gunicorn ({name})")
         return Gunicorn(url=url, process=process, log=log, settings=settings)
 
+    def start_app(self, name: str, workers: int | None = None, options: str = "") -> Gunicorn:
+        """gunicorn -c gunicorn.conf.py serving the app itself (app:app), as `make serve` does;
+        `options` are gunicorn flags that win over the config's (for comparing another setup).
+        Returns once every worker has booted and /healthz answers."""
+        address = f"127.0.0.1:{load.free_port()}"
+        url = f"http://{address}"
+        env = {
+            **self._base_env(),
+            "BIND": address,
+            "COURIER_API_KEY": load.API_KEY,
+            "COURIER_BASE_URL": self.courier_url,
+            "SECRET_KEY": self.secret_key,
+            "PUBLIC_BASE_URL": url,
+            # Gunicorn ranks these flags above the config file and below the command line;
+            # set even when empty, so the caller's shell cannot slip any in.
+            "GUNICORN_CMD_ARGS": options,
+            **load.RAISED_LIMITS,
+        }
+        if workers is not None:
+            env["WEB_CONCURRENCY"] = str(workers)
+        settings = load.gunicorn_settings(env)
+        log = self.workdir / f"gunicorn-{name}.log"
+        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+        if "control_socket" in settings:
+            command += ["--control-socket", str(self.workdir / f"gunicorn-{name}.ctl")]
+        process = load.start(command, env, log)
+        self.processes.append(process)
+
+        def ready() -> bool:
+            booted = log.read_text(errors="replace").count("Booting worker")
+            if booted < int(settings["workers"]):
+                return False
+            return httpx.get(f"{url}/healthz", trust_env=False).status_code == 200
+
+        load.wait_until(ready, process, f"gunicorn ({name})")
+        return Gunicorn(url=url, process=process, log=log, settings=settings)
+
     def signed_in_cookies(self, server: Gunicorn, user_id: str = BENCH_USER) -> httpx.Cookies:
         """The session cookie a person gets by opening their manage link on `server`."""
         minter = LinkMinter.from_environment(
