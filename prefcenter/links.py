@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import jwt
@@ -56,6 +56,10 @@ class LinkClaims:
     tenant_id: str | None = None
     topic_id: str | None = None
     locale: str | None = None
+    # When the session this link belongs to began: an embedded page renews its token on every
+    # view and carries this across, so the session as a whole can end. A loaded link without
+    # the `ses` claim began when it was issued. Not part of whom the link names, so not compared.
+    session_started: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # "." and ".." cannot name anything in a Courier path (Courier's SDK refuses them), so
@@ -90,13 +94,16 @@ class LinkSigner:
         }
         optional = {"tid": claims.tenant_id, "topic": claims.topic_id, "locale": claims.locale}
         payload.update({name: value for name, value in optional.items() if value})
+        if claims.session_started is not None:
+            payload["ses"] = min(claims.session_started, issued)
         return jwt.encode(payload, self._keys[0], algorithm=ALGORITHM)
 
     def load(self, token: str, purpose: Purpose) -> LinkClaims:
         """Return the claims of a genuine, current link for `purpose`.
 
         Raises LinkExpired for a genuine link past its expiry and LinkInvalid for anything
-        else (bad signature, wrong purpose, missing claims, not a JWT at all).
+        else (bad signature, wrong purpose, missing claims, not a JWT at all, a lifetime
+        longer than this purpose allows).
         """
         for key in self._keys:
             try:
@@ -115,8 +122,23 @@ class LinkSigner:
                 raise LinkExpired(locale=_locale_of_expired(token, key)) from exc
             except jwt.PyJWTError as exc:
                 raise LinkInvalid("this link is not valid") from exc
+            self._check_lifetime(payload, purpose)
             return _claims(payload, purpose)
         raise LinkInvalid("this link is not valid")
+
+    def _check_lifetime(self, payload: Mapping[str, object], purpose: Purpose) -> None:
+        """Refuse a link minted to live longer than this purpose's maximum age allows.
+
+        Such a link is refused as invalid, not expired: this server never mints one, so it is
+        not a genuine link whose time ran out, and "ask for a new link" would be the wrong
+        advice to whoever holds it (a sender minting with the key and a wrong lifetime sees
+        its links refused at once rather than after a while).
+        """
+        max_age = self._max_ages.get(purpose)
+        # PyJWT has checked both are integers (or integer strings) by now.
+        lifetime = int(payload["exp"]) - int(payload["iat"])  # type: ignore[call-overload]
+        if max_age is None or lifetime > max_age + LEEWAY_SECONDS:
+            raise LinkInvalid("this link is not valid")
 
 
 def _locale_of_expired(token: str, key: str) -> str | None:
@@ -146,6 +168,10 @@ def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:
     user_id = payload.get("sub")
     if not isinstance(user_id, str) or not user_id.strip():
         raise LinkInvalid("this link is not valid")
+    issued = int(payload["iat"])  # type: ignore[call-overload]
+    started = payload.get("ses", issued)
+    if not isinstance(started, int) or isinstance(started, bool):
+        raise LinkInvalid("this link is not valid")
     try:
         return LinkClaims(
             user_id=user_id,
@@ -153,6 +179,8 @@ def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:
             tenant_id=optional_text("tid"),
             topic_id=optional_text("topic"),
             locale=optional_text("locale"),
+            # A session cannot have begun after the link that carries it was issued.
+            session_started=min(started, issued),
         )
     except ValueError as exc:
         raise LinkInvalid("this link is not valid") from exc

@@ -90,3 +90,62 @@ def test_a_link_signed_with_a_previous_key_works_while_it_is_listed():
 def test_new_links_are_signed_with_the_first_key():
     token = LinkSigner([KEY, OLD_KEY], AGES).make(LinkClaims("user-1", Purpose.MANAGE))
     assert LinkSigner([KEY], AGES).load(token, Purpose.MANAGE).user_id == "user-1"
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_a_link_minted_to_live_longer_than_its_purpose_allows_is_invalid(purpose):
+    ten_years = LinkSigner([KEY], {p: 10 * 365 * 86400 for p in Purpose})
+    token = ten_years.make(LinkClaims("user-1", purpose))
+    with pytest.raises(LinkInvalid):
+        LinkSigner([KEY], AGES).load(token, purpose)
+
+
+def test_a_lifetime_is_measured_from_issue_to_expiry_with_the_leeway():
+    now = int(time.time())
+
+    def token(lifetime: int) -> str:
+        payload = {
+            "iss": "prefcenter",
+            "aud": Purpose.MANAGE.audience,
+            "sub": "user-1",
+            "iat": now,
+            "exp": now + lifetime,
+        }
+        return jwt.encode(payload, KEY, algorithm="HS256")
+
+    signer = LinkSigner([KEY], AGES)
+    assert signer.load(token(AGES[Purpose.MANAGE] + 60), Purpose.MANAGE).user_id == "user-1"
+    with pytest.raises(LinkInvalid):
+        signer.load(token(AGES[Purpose.MANAGE] + 61), Purpose.MANAGE)
+
+
+def test_a_signer_without_a_lifetime_for_a_purpose_accepts_none_of_its_links():
+    token = LinkSigner([KEY], AGES).make(LinkClaims("user-1", Purpose.EMBED))
+    with pytest.raises(LinkInvalid):
+        LinkSigner([KEY], {Purpose.MANAGE: 3600}).load(token, Purpose.EMBED)
+
+
+def test_the_start_of_a_session_travels_in_renewed_links():
+    signer = LinkSigner([KEY], AGES)
+    first = signer.make(LinkClaims("user-1", Purpose.EMBED), now=time.time() - 300)
+    loaded = signer.load(first, Purpose.EMBED)
+    issued = jwt.decode(first, options={"verify_signature": False})["iat"]
+    assert loaded.session_started == issued  # a link without `ses` began when issued
+    again = signer.load(signer.make(loaded), Purpose.EMBED)
+    assert again.session_started == issued
+    assert again == loaded  # whom it names, not when the session began, makes it equal
+
+
+@pytest.mark.parametrize("ses", ["yesterday", 1.5, True, None])
+def test_a_session_start_that_is_not_a_whole_number_is_invalid(ses):
+    now = int(time.time())
+    payload = {
+        "iss": "prefcenter",
+        "aud": Purpose.EMBED.audience,
+        "sub": "user-1",
+        "iat": now,
+        "exp": now + 60,
+        "ses": ses,
+    }
+    with pytest.raises(LinkInvalid):
+        LinkSigner([KEY], AGES).load(jwt.encode(payload, KEY, algorithm="HS256"), Purpose.EMBED)
