@@ -33,6 +33,13 @@ DEFAULTS: dict[str, Any] = {
     "MANAGE_LINK_MAX_AGE": 30 * DAY,
     "UNSUBSCRIBE_LINK_MAX_AGE": 90 * DAY,  # CAN-SPAM: must work 30 days after sending
     "EMBED_LINK_MAX_AGE": 15 * 60,
+    # An embedded page renews its token on every view; its session ends this long after the
+    # host page's token was minted, whatever the renewals.
+    "EMBED_SESSION_MAX_AGE": 12 * 60 * 60,
+    # "Manage all preferences" from an unsubscribe page signs in for this long only.
+    "UNSUBSCRIBE_SESSION_MAX_AGE": 15 * 60,
+    "UNDO_MAX_AGE": 60 * 60,  # how long Undo works after unsubscribing (a topic, or everything)
+    "FORM_RECORD_MAX_AGE": DAY,  # a page's signed record of what it showed (autosave renews it)
     "LINK_API_KEY": None,  # enables POST /api/links for senders not written in Python
     # Origins allowed to frame the embedded page (CSP frame-ancestors); none by default.
     "EMBED_ALLOWED_ORIGINS": [],
@@ -80,6 +87,10 @@ ENVIRONMENT = {
     "MANAGE_LINK_MAX_AGE": "PREFCENTER_MANAGE_LINK_MAX_AGE",
     "UNSUBSCRIBE_LINK_MAX_AGE": "PREFCENTER_UNSUBSCRIBE_LINK_MAX_AGE",
     "EMBED_LINK_MAX_AGE": "PREFCENTER_EMBED_LINK_MAX_AGE",
+    "EMBED_SESSION_MAX_AGE": "PREFCENTER_EMBED_SESSION_MAX_AGE",
+    "UNSUBSCRIBE_SESSION_MAX_AGE": "PREFCENTER_UNSUBSCRIBE_SESSION_MAX_AGE",
+    "UNDO_MAX_AGE": "PREFCENTER_UNDO_MAX_AGE",
+    "FORM_RECORD_MAX_AGE": "PREFCENTER_FORM_RECORD_MAX_AGE",
     "LINK_API_KEY": "LINK_API_KEY",
     "EMBED_ALLOWED_ORIGINS": "EMBED_ALLOWED_ORIGINS",
     "PROXY_FIX_HOPS": "PREFCENTER_PROXY_FIX_HOPS",

@@ -5,6 +5,9 @@ required, on, and its routing exactly as read (unknown channels included); for a
 catalog lists, also its name and group. A save rebuilds the page from the record and today's
 catalog (names, descriptions, channel options), so a REQUIRED that came from a tenant, or a
 topic the catalog lacks, is saved as it was shown.
+
+The record is signed with the time it was made and refused after a maximum age (the page is
+then out of date and must be reloaded); every save, autosave included, answers a fresh one.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .courier import PreferenceStatus, Section, TopicPreference, channel_of
 from .identity import Person
@@ -24,11 +27,11 @@ _ON, _CUSTOM, _REQUIRED = 1, 2, 4  # bits of a topic's flags in the record
 
 
 class SnapshotInvalid(Exception):
-    """The form's record of what was shown is missing, tampered or for someone else."""
+    """The form's record of what was shown is missing, tampered, too old or for someone else."""
 
 
-def _serializer(secret_key: str, fallbacks: Iterable[str]) -> URLSafeSerializer:
-    return URLSafeSerializer([*reversed(list(fallbacks)), secret_key], salt=SALT)
+def _serializer(secret_key: str, fallbacks: Iterable[str]) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer([*reversed(list(fallbacks)), secret_key], salt=SALT)
 
 
 def dump_snapshot(
@@ -59,16 +62,17 @@ def load_snapshot(
     secret_key: str,
     fallbacks: Iterable[str] = (),
     *,
+    max_age: int,
     other_heading: str = "Other",
 ) -> tuple[SectionState, ...]:
     """Rebuild the page as it was shown, from today's catalog and the signed record.
 
     Topics added to the catalog since the page was shown are left out, and so are catalog
     topics removed since: the person never saw the first, and the second are gone.
-    Raises SnapshotInvalid.
+    Raises SnapshotInvalid, also for a record made more than `max_age` seconds ago.
     """
     try:
-        data: Any = _serializer(secret_key, fallbacks).loads(signed)
+        data: Any = _serializer(secret_key, fallbacks).loads(signed, max_age=max_age)
     except BadData as exc:
         raise SnapshotInvalid("the form's record of the page is not valid") from exc
     if (

@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext, lazy_gettext
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .access import csrf_value, is_embedded, person, token_authenticated
 from .audit import Via
@@ -75,7 +75,12 @@ def save() -> Response | str | tuple[str | Response, int]:
     rendered = request.form.get("rendered", "")
     try:
         shown = load_snapshot(
-            sections, rendered, who, *_snapshot_keys(), other_heading=_other_heading()
+            sections,
+            rendered,
+            who,
+            *_snapshot_keys(),
+            max_age=current_app.config["FORM_RECORD_MAX_AGE"],
+            other_heading=_other_heading(),
         )
     except SnapshotInvalid:
         if wants_json():
@@ -147,8 +152,10 @@ def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
     if who is None:
         return _signed_out()
     try:
-        data = _undo_serializer().loads(request.form.get("undo", ""))
-    except BadData:
+        data = _undo_serializer().loads(
+            request.form.get("undo", ""), max_age=current_app.config["UNDO_MAX_AGE"]
+        )
+    except BadData:  # also when too old: Undo is offered for a while, not for ever
         return render_template("errors/stale_form.html"), 400
     if (
         not isinstance(data, dict)
@@ -349,9 +356,9 @@ def _snapshot(shown: tuple[SectionState, ...], who: Person) -> str:
     return dump_snapshot(shown, who, *_snapshot_keys())
 
 
-def _undo_serializer() -> URLSafeSerializer:
+def _undo_serializer() -> URLSafeTimedSerializer:
     secret, fallbacks = _snapshot_keys()
-    return URLSafeSerializer([*reversed(fallbacks), secret], salt=UNDO_SALT)
+    return URLSafeTimedSerializer([*reversed(fallbacks), secret], salt=UNDO_SALT)
 
 
 def _with_topics(

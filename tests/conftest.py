@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -102,3 +103,17 @@ def signed_in(client: FlaskClient, mint: Callable[..., str]) -> Callable[..., Fl
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Move `time.time()` forward: `clock(seconds)` jumps that far ahead (signed values made by
+    itsdangerous, and session ends, read this clock; link expiry is PyJWT's own)."""
+    real = time.time
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    def advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return advance

@@ -92,3 +92,30 @@ def test_an_undo_made_for_someone_else_is_refused(client, mint, courier_state):
     data = MultiDict([("csrf_token", csrf_of(page_b)), ("undo", undo.value("undo"))])
     assert client.post("/unsubscribe-all/undo", data=data).status_code == 400
     assert courier_state.count("PUT", r".*") == 0
+
+
+def test_undo_is_refused_after_an_hour(signed_in, courier_state, clock):
+    client = signed_in()
+    page = client.get("/").get_data(as_text=True)
+    done = client.post("/unsubscribe-all", data={"csrf_token": csrf_of(page)})
+    undo = HtmlForm.parse(done.get_data(as_text=True))
+    clock(60 * 60 + 1)
+    # A fresh CSRF value: only the undo value is too old.
+    fresh_csrf = csrf_of(client.get("/").get_data(as_text=True))
+    data = MultiDict([("csrf_token", fresh_csrf), ("undo", undo.value("undo"))])
+    courier_state.clear_requests()
+    response = client.post(undo.action, data=data)
+    assert response.status_code == 400
+    assert "This page is out of date" in text_of(response.get_data(as_text=True))
+    assert courier_state.count("PUT", r".*") == 0
+    assert courier_state.store.user_preference(USER, seed.TOPIC_BILLING)["status"] == "OPTED_OUT"
+
+
+def test_undo_works_within_the_hour(signed_in, courier_state, clock):
+    client = signed_in()
+    page = client.get("/").get_data(as_text=True)
+    done = client.post("/unsubscribe-all", data={"csrf_token": csrf_of(page)})
+    undo = HtmlForm.parse(done.get_data(as_text=True))
+    clock(50 * 60)
+    assert client.post(undo.action, data=undo.submission()).status_code == 200
+    assert courier_state.store.user_preference(USER, seed.TOPIC_BILLING)["status"] == "OPTED_IN"
