@@ -2,14 +2,20 @@
 
 Embedded pages live under /e/<token>/ and never rely on cookies, which browsers block in
 third-party frames. Their token names the person; every page mints a fresh one (so an open
-page keeps working) and every URL built during the request carries it. CSRF for them is a
-value bound to the token, as a cookie-held CSRF secret would be blocked too.
+page keeps working, up to EMBED_SESSION_MAX_AGE after the host page's token was minted) and
+every URL built during the request carries it. CSRF for them is a value bound to the token, as
+a cookie-held CSRF secret would be blocked too.
+
+Values this app signs for its own forms (CSRF, the form's record, undo) are checked against
+SECRET_KEY and SECRET_KEY_FALLBACKS, so rotating the key does not break pages already open.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import io
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -17,14 +23,16 @@ from flask import Flask, current_app, g, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 from .i18n import requested_locale, use_link_locale
-from .identity import Person, current_person
+from .identity import Person, current_person, masked
 from .links import LinkExpired, LinkInvalid, Purpose
 from .services import services
 
 EMBEDDED = "embedded"  # the name the page blueprint is registered under at /e/<embed_token>/
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+TOO_LARGE = "prefcenter.body_too_large"  # set in the WSGI environ by StreamedBodyLimit
 
 
 class EmbedLinkExpired(Exception):
@@ -46,15 +54,47 @@ def is_embedded() -> bool:
     return request.blueprint == EMBEDDED
 
 
+def is_by_token() -> bool:
+    """Whether this request's view takes a token in its URL as its credential."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "authenticated_by_token", False))
+
+
 def person() -> Person | None:
     """The person this request acts for, or None."""
     return g.get("person")
 
 
+def signed_in_as() -> str | None:
+    """Who the session is signed in as, masked, for the page to say; None off the session."""
+    if is_embedded() or is_by_token():
+        return None
+    who = person()
+    return masked(who.user_id) if who else None
+
+
+def secret_keys() -> list[str]:
+    """SECRET_KEY, then the fallbacks still accepted while it is rotated."""
+    return [current_app.config["SECRET_KEY"], *current_app.config["SECRET_KEY_FALLBACKS"]]
+
+
+def token_bound_value(use: str, token: str, key: str | None = None) -> str:
+    """A value bound to a link token and a use (`embed-csrf`, ...): unforgeable without a key."""
+    secret = (key or current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, f"{use}|{token}".encode(), hashlib.sha256).hexdigest()
+
+
+def is_token_bound_value(use: str, token: str, sent: str) -> bool:
+    """Whether `sent` is the value for this token and use, made with any accepted key."""
+    return any(
+        hmac.compare_digest(sent.encode(), token_bound_value(use, token, key).encode())
+        for key in secret_keys()
+    )
+
+
 def embed_csrf_token(embed_token: str) -> str:
     """The CSRF value for forms posted to an embed URL: bound to its token, unforgeable."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"embed-csrf|" + embed_token.encode(), hashlib.sha256).hexdigest()
+    return token_bound_value("embed-csrf", embed_token)
 
 
 def csrf_value() -> str:
@@ -80,6 +120,16 @@ def register_access(app: Flask, csrf: CSRFProtect) -> None:
     # CSRF is checked here rather than automatically, so embedded and token-authenticated
     # endpoints can use their own proof instead of the session's.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    # Flask-WTF signs and checks with one key; itsdangerous, which it uses, takes a list (the
+    # last signs, all are tried), so a form rendered before a key rotation still posts.
+    app.config["WTF_CSRF_SECRET_KEY"] = [
+        *reversed(app.config["SECRET_KEY_FALLBACKS"]),
+        app.config["SECRET_KEY"],
+    ]
+    app.jinja_env.globals["signed_in_as"] = signed_in_as
+    app.wsgi_app = StreamedBodyLimit(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["MAX_CONTENT_LENGTH"]
+    )
 
     @app.url_value_preprocessor
     def take_embed_token(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -93,7 +143,9 @@ def register_access(app: Flask, csrf: CSRFProtect) -> None:
     @app.before_request
     def refuse_bad_bodies() -> None:
         # Werkzeug enforces MAX_CONTENT_LENGTH only when a view reads the body; some don't.
-        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+        # A body without Content-Length was measured by StreamedBodyLimit.
+        too_large = (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]
+        if too_large or request.environ.get(TOO_LARGE):
             raise RequestEntityTooLarge()
         # A multipart part without a name lands in request.form under the key None, which
         # the CSRF check cannot read: refuse such a form plainly.
@@ -105,12 +157,51 @@ def register_access(app: Flask, csrf: CSRFProtect) -> None:
         if is_embedded():
             _resolve_embedded()
             return
-        g.person = current_person()
-        if request.method in SAFE_METHODS:
+        if is_by_token():
+            g.person = None  # the view acts for whom its token names, and reads no session
             return
-        view = app.view_functions.get(request.endpoint or "")
-        if not getattr(view, "authenticated_by_token", False):
+        g.person = current_person()
+        if request.method not in SAFE_METHODS:
             csrf.protect()
+
+
+class StreamedBodyLimit:
+    """WSGI middleware: read a body sent without Content-Length (chunked) whole, up to a limit.
+
+    A server that de-chunks sets `wsgi.input_terminated`; Werkzeug then reads such a body only
+    up to MAX_CONTENT_LENGTH and silently drops the rest, so a form cut short would be
+    processed. Here the body is read before anything else sees it, and one byte past the limit
+    marks the request for a 413 (see `refuse_bad_bodies`) with an empty body in its place.
+    Without `wsgi.input_terminated` Werkzeug reads no such body at all: an empty form, refused.
+    """
+
+    def __init__(self, wsgi_app: Any, limit: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.limit = limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if (
+            environ.get("wsgi.input_terminated")
+            and environ.get("REQUEST_METHOD", "GET") not in SAFE_METHODS
+            and get_content_length(environ) is None
+        ):
+            body = self._read(environ["wsgi.input"])
+            if len(body) > self.limit:
+                environ[TOO_LARGE] = True
+                body = b""
+            environ["wsgi.input"] = io.BytesIO(body)
+        return self.wsgi_app(environ, start_response)
+
+    def _read(self, stream: Any) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while size <= self.limit:
+            chunk = stream.read(min(64 * 1024, self.limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
 
 
 def _resolve_embedded() -> None:
@@ -123,6 +214,11 @@ def _resolve_embedded() -> None:
         raise EmbedLinkExpired() from exc
     except LinkInvalid as exc:
         raise EmbedLinkInvalid() from exc
+    started = claims.session_started
+    if started is not None and time.time() - started > current_app.config["EMBED_SESSION_MAX_AGE"]:
+        # Renewed on every view, the token would keep an open frame signed in for ever.
+        use_link_locale(claims.locale)
+        raise EmbedLinkExpired()
     g.person = Person(claims.user_id, claims.tenant_id)
     # No cookies here: the token carries the language, the one picked on this page if any.
     locale = requested_locale() or claims.locale
@@ -131,5 +227,5 @@ def _resolve_embedded() -> None:
     g.embed_token = links.make(replace(claims, locale=locale))
     if request.method not in SAFE_METHODS:
         sent = request.form.get("csrf_token", "")
-        if not hmac.compare_digest(sent.encode(), embed_csrf_token(token).encode()):
+        if not is_token_bound_value("embed-csrf", token, sent):
             raise CSRFError("The CSRF token is missing or does not match this page.")

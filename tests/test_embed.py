@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
+import jwt
 import pytest
 
 from prefcenter import create_app
+from prefcenter.access import embed_csrf_token
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
 from prefcenter.links import LinkClaims, LinkSigner, Purpose
@@ -168,3 +171,93 @@ def test_without_proxy_fix_forwarded_headers_are_ignored(client, signed_in):
     signed_in()
     page = client.get("/", headers={"X-Forwarded-Prefix": "/evil"})
     assert HtmlForm.parse(page.get_data(as_text=True)).action == "/"
+
+
+# ---- An embedded session ends, however often its token is renewed ---------------------------
+
+HOUR = 60 * 60
+
+
+def renewed(app, started_ago: float, **claims):
+    """A token as the frame renews it, for a session begun `started_ago` seconds ago."""
+    links = app.extensions["prefcenter"].links
+    return links.make(
+        LinkClaims(USER, Purpose.EMBED, session_started=int(time.time() - started_ago), **claims)
+    )
+
+
+def token_in(html: str) -> str:
+    return HtmlForm.parse(html).action.split("/")[2]
+
+
+def test_each_renewed_token_carries_when_the_session_began(app, frame, mint):
+    first = mint(USER, Purpose.EMBED)
+    began = jwt.decode(first, options={"verify_signature": False})["iat"]
+    token = first
+    for _ in range(3):
+        token = token_in(frame.get(f"/e/{token}/").get_data(as_text=True))
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["ses"] == began
+
+
+def test_an_embedded_session_ends_after_its_maximum_age(app, frame, courier_state):
+    assert app.config["EMBED_SESSION_MAX_AGE"] == 12 * HOUR
+    alive = frame.get(f"/e/{renewed(app, 12 * HOUR - 60)}/")
+    assert alive.status_code == 200
+    courier_state.clear_requests()
+
+    response = frame.get(f"/e/{renewed(app, 12 * HOUR + 60, locale='de')}/")
+
+    assert response.status_code == 410
+    assert '<html lang="de"' in response.get_data(as_text=True)  # the frame's language
+    assert courier_state.requests == []
+
+
+def test_a_save_from_a_frame_whose_session_ended_is_refused(app, frame, courier_state):
+    token = renewed(app, 12 * HOUR + 60)
+    with app.test_request_context():
+        csrf = embed_csrf_token(token)
+    courier_state.clear_requests()
+    plain = frame.post(f"/e/{token}/", data={"csrf_token": csrf, DIGEST: "OPTED_IN"})
+    assert plain.status_code == 410
+    assert "This page has expired" in text_of(plain.get_data(as_text=True))
+    autosave = frame.post(
+        f"/e/{token}/",
+        data={"csrf_token": csrf, DIGEST: "OPTED_IN"},
+        headers={"Accept": "application/json"},
+    )
+    assert autosave.status_code == 410 and autosave.get_json()["reload"] is True
+    assert courier_state.count("PUT", r".*") == 0
+
+
+def test_a_session_start_after_the_token_was_issued_counts_from_the_token(app, frame):
+    # A sender cannot stretch a session by dating its start in the future.
+    links = app.extensions["prefcenter"].links
+    token = links.make(
+        LinkClaims(USER, Purpose.EMBED, session_started=int(time.time() + 100 * HOUR)),
+        now=time.time() - 60,
+    )
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["ses"] == claims["iat"]
+    renewed_token = token_in(frame.get(f"/e/{token}/").get_data(as_text=True))
+    assert jwt.decode(renewed_token, options={"verify_signature": False})["ses"] == claims["iat"]
+
+
+# ---- Key rotation ----------------------------------------------------------------------------
+
+
+def test_a_frame_rendered_before_a_key_rotation_still_saves(app_config, courier, frame, mint):
+    page = frame.get(embed_url(mint))
+    form = HtmlForm.parse(page.get_data(as_text=True)).set(DIGEST, "OPTED_IN", True)
+    rotated = create_app(
+        {
+            **app_config,
+            "SECRET_KEY": "new-secret-key-0123456789-abcdefghijklmnopq",
+            "SECRET_KEY_FALLBACKS": [app_config["SECRET_KEY"]],
+        },
+        courier=courier,
+        environ={},
+    )
+    response = rotated.test_client(use_cookies=False).post(form.action, data=form.submission())
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    assert "Weekly digest: turned on." in text_of(response.get_data(as_text=True))
