@@ -3,13 +3,37 @@
 The token is the only credential: mail providers POST `List-Unsubscribe=One-Click` with no
 cookies, so these views neither read nor set a session, and CSRF is moot (the URL cannot be
 guessed). A GET never changes anything, because mail scanners open links.
+
+Unsubscribe links travel in mail headers that providers, scanners and forwards see, so what
+they open is kept narrow: no page here carries a link that signs in. "Manage all your
+preferences" is a POST that starts a short session (UNSUBSCRIBE_SESSION_MAX_AGE), and Undo
+needs a value signed when the page's own button unsubscribed, good for UNDO_MAX_AGE: the link
+alone can opt a person out, never back in.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from dataclasses import replace
 
-from .access import token_authenticated
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from .access import (
+    is_token_bound_value,
+    secret_keys,
+    token_authenticated,
+    token_bound_value,
+)
 from .audit import Via
 from .courier import (
     CourierNotFound,
@@ -18,16 +42,20 @@ from .courier import (
     PreferenceUpdate,
     TopicPreference,
 )
-from .i18n import use_link_locale
-from .identity import Person
+from .i18n import chosen_locale, use_link_locale
+from .identity import Person, SignedInBy, current_person, sign_in
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from .services import services
-from .views import manage_url
+from .views import someone_else_page
 
 bp = Blueprint("unsubscribe", __name__)
 
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 WRITABLE = (PreferenceStatus.OPTED_IN, PreferenceStatus.OPTED_OUT)
+# The page's own Unsubscribe button sends this value bound to the link's token as `source`,
+# so the consent record can tell it from a mail provider's one-click POST.
+PAGE_BUTTON = "unsubscribe-page"
+UNDO_SALT = "prefcenter.undo-unsubscribe"
 
 
 class _Refused(Exception):
@@ -42,48 +70,88 @@ class _Refused(Exception):
 def confirm(token: str) -> str | tuple[str, int]:
     """Show what the link would unsubscribe from, with a button: nothing changes yet."""
     try:
-        claims, who, topic = _resolve(token)
+        claims = _claims(token)
+        topic = _topic(claims, token)
     except _Refused as refused:
         return refused.page
-    return _page("confirm", claims, who, topic, token)
+    return _page("confirm", topic, token)
 
 
 @bp.post("/u/<token>")
 @token_authenticated
 def one_click(token: str) -> str | tuple[str, int]:
-    """Opt out of the link's topic, keeping channel choices; answer 200, never a redirect."""
+    """Opt out of the link's topic, keeping channel choices; answer 200, never a redirect.
+
+    Undo is offered only to the page's own button, and only when this request opted out: a
+    mail provider's answer is read by no one, and should not hold a way to opt back in.
+    """
     if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
         return render_template("unsubscribe/bad_request.html"), 400
     try:
-        claims, who, topic = _resolve(token)
+        claims = _claims(token)
+        topic = _topic(claims, token)
     except _Refused as refused:
         return refused.page
-    if _is_required(topic):
-        return _page("required", claims, who, topic, token)
+    if topic.required:
+        return _page("required", topic, token)
+    undo = None
     if topic.status is not PreferenceStatus.OPTED_OUT:
-        # Our own page's button says so; anything else is a mail provider's one-click POST.
-        via = Via.UNSUBSCRIBE_PAGE if request.form.get("source") == "page" else Via.ONE_CLICK
-        _write(via, who, topic, PreferenceStatus.OPTED_OUT)
-    return _page("unsubscribed", claims, who, topic, token)
+        by_page = is_token_bound_value(PAGE_BUTTON, token, request.form.get("source", ""))
+        who = _person(claims)
+        _write(Via.UNSUBSCRIBE_PAGE if by_page else Via.ONE_CLICK, who, topic, opt_in=False)
+        if by_page:
+            undo = _undo_serializer().dumps(_undo_subject(who, topic.topic_id))
+    return _page("unsubscribed", topic, token, undo=undo)
 
 
 @bp.post("/u/<token>/undo")
 @token_authenticated
 def resubscribe(token: str) -> str | tuple[str, int]:
-    """Undo: opt back in to the link's topic, with the same channel choices."""
+    """Undo an unsubscribe made on the page a moment ago: opt back in, same channels."""
     try:
-        claims, who, topic = _resolve(token)
+        claims = _claims(token)
+        if not _undo_is_valid(request.form.get("undo", ""), claims):
+            return render_template("unsubscribe/undo_refused.html", token=token), 400
+        topic = _topic(claims, token)
     except _Refused as refused:
         return refused.page
-    if not _is_required(topic) and topic.status is not PreferenceStatus.OPTED_IN:
-        _write(Via.UNSUBSCRIBE_UNDO, who, topic, PreferenceStatus.OPTED_IN)
-    return _page("resubscribed", claims, who, topic, token)
+    if not topic.required and topic.status is not PreferenceStatus.OPTED_IN:
+        _write(Via.UNSUBSCRIBE_UNDO, _person(claims), topic, opt_in=True)
+    return _page("resubscribed", topic, token)
 
 
-def _resolve(token: str) -> tuple[LinkClaims, Person, TopicPreference]:
-    svc = services()
+@bp.post("/u/<token>/manage")
+@token_authenticated
+def manage(token: str) -> Response | str | tuple[str, int]:
+    """Open all of the person's preferences in a short session; never a link that signs in.
+
+    No CSRF value guards this form (the page keeps no session to hold one; the token is the
+    credential), so another site's form posting here is refused by the browser's own word
+    (`Sec-Fetch-Site`), and replacing someone signed in asks first, as manage links do.
+    """
     try:
-        claims = svc.links.load(token, Purpose.UNSUBSCRIBE)
+        claims = _claims(token)
+    except _Refused as refused:
+        return refused.page
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        abort(403)
+    signed_in = current_person()
+    if signed_in is not None and signed_in.user_id != claims.user_id:
+        if request.form.get("switch") != "1":
+            return someone_else_page(signed_in, claims, confirm_field=True)
+        current_app.extensions["csrf"].protect()  # the confirmation came from that session
+    sign_in(
+        replace(claims, locale=chosen_locale()),
+        by=SignedInBy.UNSUBSCRIBE_LINK,
+        lifetime=current_app.config["UNSUBSCRIBE_SESSION_MAX_AGE"],
+    )
+    return redirect(url_for("preferences.page"), 303)
+
+
+def _claims(token: str) -> LinkClaims:
+    """The claims of a genuine, current unsubscribe link that names a topic."""
+    try:
+        claims = services().links.load(token, Purpose.UNSUBSCRIBE)
     except LinkExpired as expired:
         use_link_locale(expired.locale)
         raise _Refused((render_template("links/expired.html"), 410)) from None
@@ -92,26 +160,48 @@ def _resolve(token: str) -> tuple[LinkClaims, Person, TopicPreference]:
     use_link_locale(claims.locale)
     if not claims.topic_id:
         raise _Refused((render_template("links/invalid.html"), 404))
-    who = Person(claims.user_id, claims.tenant_id)
+    return claims
+
+
+def _person(claims: LinkClaims) -> Person:
+    return Person(claims.user_id, claims.tenant_id)
+
+
+def _topic(claims: LinkClaims, token: str) -> TopicPreference:
+    """The link's topic as Courier holds it for the link's person."""
+    who = _person(claims)
     g.person = who  # for the brand; this link acts only for this person and topic
     try:
-        topic = svc.courier.get_preference(who.user_id, claims.topic_id, who.tenant_id)
+        return services().courier.get_preference(who.user_id, claims.topic_id or "", who.tenant_id)
     except InvalidIdentifier:
         raise _Refused((render_template("links/invalid.html"), 404)) from None
     except CourierNotFound:
-        return_page = render_template("unsubscribe/gone.html", manage_url=manage_url(who))
-        raise _Refused((return_page, 404)) from None
-    return claims, who, topic
+        raise _Refused((render_template("unsubscribe/gone.html", token=token), 404)) from None
 
 
-def _is_required(topic: TopicPreference) -> bool:
-    return topic.required
+def _undo_serializer() -> URLSafeTimedSerializer:
+    # itsdangerous signs with the last key and tries them all: the current one signs.
+    return URLSafeTimedSerializer(list(reversed(secret_keys())), salt=UNDO_SALT)
 
 
-def _write(via: Via, who: Person, topic: TopicPreference, status: PreferenceStatus) -> None:
+def _undo_subject(who: Person, topic_id: str) -> dict[str, str]:
+    return {"u": who.user_id, "n": who.tenant_id or "", "t": topic_id}
+
+
+def _undo_is_valid(value: str, claims: LinkClaims) -> bool:
+    """Whether `value` is a current undo for this link's person, tenant and topic."""
+    try:
+        data = _undo_serializer().loads(value, max_age=current_app.config["UNDO_MAX_AGE"])
+    except BadData:  # missing, tampered, or issued too long ago
+        return False
+    return data == _undo_subject(_person(claims), claims.topic_id or "")
+
+
+def _write(via: Via, who: Person, topic: TopicPreference, *, opt_in: bool) -> None:
     # Courier's PUT replaces routing, so the person's channel choices are sent back as read
     # (on a plan that refuses channels, the client writes the status alone: the opt-out
     # always lands).
+    status = PreferenceStatus.OPTED_IN if opt_in else PreferenceStatus.OPTED_OUT
     routing = (topic.has_custom_routing, topic.custom_routing)
     before = topic.status if topic.status in WRITABLE else (topic.default_status or status)
     old = PreferenceUpdate(before if before in WRITABLE else status, *routing)
@@ -122,7 +212,7 @@ def _write(via: Via, who: Person, topic: TopicPreference, status: PreferenceStat
     svc.consent.record(via, who, topic.topic_id, topic.topic_name, old, new)
 
 
-def _page(state: str, claims: LinkClaims, who: Person, topic: TopicPreference, token: str) -> str:
+def _page(state: str, topic: TopicPreference, token: str, *, undo: str | None = None) -> str:
     opted_out = topic.status is PreferenceStatus.OPTED_OUT
     if state == "unsubscribed":
         opted_out = True
@@ -132,8 +222,9 @@ def _page(state: str, claims: LinkClaims, who: Person, topic: TopicPreference, t
         "unsubscribe/page.html",
         state=state,
         topic_name=topic.topic_name or topic.topic_id,
-        required=_is_required(topic),
+        required=topic.required,
         opted_out=opted_out,
         token=token,
-        manage_url=manage_url(who),
+        page_button=token_bound_value(PAGE_BUTTON, token),
+        undo=undo,
     )

@@ -1,7 +1,13 @@
-"""The preferences page, its save and "unsubscribe from everything".
+"""The preferences page, its save and "unsubscribe from everything"; signing in and out.
 
 The blueprint is registered twice: at / for people signed in by session, and at
 /e/<embed_token>/ for the page framed in a product's settings (see access.py).
+
+A manage link (/l/<token>) signs in by GET, so the "Manage preferences" link in an email is
+one click; it then redirects, which drops the token from the address bar. The browser's
+history still holds the address: the token is for managing preferences only, and stops
+working after MANAGE_LINK_MAX_AGE. A link for someone other than the person signed in asks
+before replacing them.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from .courier import CourierNotFound, PreferenceStatus, TopicPreference
 from .errors import STALE_MESSAGE, json_refusal, wants_json
 from .forms import build_preferences_form
 from .i18n import chosen_locale, use_link_locale
-from .identity import Person, sign_in
+from .identity import Person, current_person, masked, sign_in, sign_out
 from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from .preferences import (
     SectionState,
@@ -183,7 +189,27 @@ def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
 @links_bp.get("/l/<token>")
 @token_authenticated
 def open_link(token: str) -> Response | tuple[str, int]:
-    """Sign in the person a manage link names, then drop the token from the address bar."""
+    """Sign in the person a manage link names, then drop the token from the address bar.
+
+    If someone else is signed in on this browser, ask first rather than replace them.
+    """
+    try:
+        claims = services().links.load(token, Purpose.MANAGE)
+    except LinkExpired as expired:
+        use_link_locale(expired.locale)
+        return render_template("links/expired.html"), 410
+    except LinkInvalid:
+        return render_template("links/invalid.html"), 404
+    signed_in = current_person()
+    if signed_in is not None and signed_in.user_id != claims.user_id:
+        return someone_else_page(signed_in, claims), 200
+    sign_in(claims)
+    return redirect(url_for("preferences.page"))
+
+
+@links_bp.post("/l/<token>")
+def continue_link(token: str) -> Response | tuple[str, int]:
+    """Sign in as the person a manage link names, confirmed on the page (session CSRF)."""
     try:
         claims = services().links.load(token, Purpose.MANAGE)
     except LinkExpired as expired:
@@ -192,18 +218,37 @@ def open_link(token: str) -> Response | tuple[str, int]:
     except LinkInvalid:
         return render_template("links/invalid.html"), 404
     sign_in(claims)
-    return redirect(url_for("preferences.page"))
+    return redirect(url_for("preferences.page"), 303)
 
 
-def manage_url(who: Person) -> str:
-    """A fresh link to all of this person's preferences."""
-    claims = LinkClaims(
-        user_id=who.user_id,
-        purpose=Purpose.MANAGE,
-        tenant_id=who.tenant_id,
-        locale=chosen_locale(),
+@links_bp.post("/sign-out")
+def sign_out_now() -> Response:
+    """End the session (session CSRF), then say so."""
+    sign_out()
+    return redirect(url_for("links.signed_out"), 303)
+
+
+@links_bp.get("/signed-out")
+def signed_out() -> Response | tuple[str, int]:
+    """The page after signing out."""
+    if person() is not None:
+        return redirect(url_for("preferences.page"))
+    return _signed_out(just_signed_out=True)
+
+
+def someone_else_page(signed_in: Person, claims: LinkClaims, *, confirm_field: bool = False) -> str:
+    """Ask whether to replace the person signed in with the one a link names.
+
+    The page's form has no action: it posts back to the address the link was opened at, so
+    the token appears nowhere it did not already. `confirm_field` adds the marker a view
+    needs when that address also answers the unconfirmed POST.
+    """
+    return render_template(
+        "links/someone_else.html",
+        current=masked(signed_in.user_id),
+        other=masked(claims.user_id),
+        confirm_field=confirm_field,
     )
-    return services().minter.url(claims)
 
 
 def _save(
@@ -338,14 +383,17 @@ def _save_event(outcome: SaveOutcome) -> dict[str, object]:
     }
 
 
-def _signed_out() -> tuple[str, int]:
+def _signed_out(*, just_signed_out: bool = False) -> tuple[str, int]:
     demo_link = None
     if current_app.config["DEMO_MODE"]:
         from .emulator.seed import DEMO_USER_ID
 
         claims = LinkClaims(DEMO_USER_ID, Purpose.MANAGE, locale=chosen_locale())
         demo_link = services().minter.url(claims)
-    return render_template("preferences/signed_out.html", demo_link=demo_link), 401
+    page = render_template(
+        "preferences/signed_out.html", demo_link=demo_link, just_signed_out=just_signed_out
+    )
+    return page, 200 if just_signed_out else 401
 
 
 def _snapshot_keys() -> tuple[str, list[str]]:

@@ -204,11 +204,13 @@ def test_the_unsubscribe_flow_speaks_the_links_language(app, mint, locale):
     confirm = mail.get(link)
     text = assert_speaks(confirm, locale)
     assert tr(locale, "Unsubscribe from “%(topic)s”?", topic="Comments and mentions") in text
-    done = mail.post(link, data={"List-Unsubscribe": "One-Click", "source": "page"})
+    button = HtmlForm.parse(confirm.get_data(as_text=True))  # the page's Unsubscribe
+    done = mail.post(button.action, data=button.submission())
     assert tr(locale, "You are unsubscribed") in assert_speaks(done, locale)
     again = mail.get(link)  # already unsubscribed
     assert tr(locale, "You are already unsubscribed") in assert_speaks(again, locale)
-    undone = mail.post(f"{link}/undo")
+    undo = HtmlForm.parse(done.get_data(as_text=True))
+    undone = mail.post(undo.action, data=undo.submission())
     assert tr(locale, "You are subscribed again") in assert_speaks(undone, locale)
 
     required = mail.get(
@@ -370,13 +372,15 @@ def test_a_language_picked_on_an_unsubscribe_page_is_kept_without_a_cookie(app, 
     assert lang_of(response) == "es" and "Set-Cookie" not in response.headers
     html = response.get_data(as_text=True)
     assert f'action="/u/{token}?lang=es"' in html
-    done = mail.post(f"/u/{token}?lang=es", data={"List-Unsubscribe": "One-Click"})
+    button = HtmlForm.parse(html)
+    done = mail.post(button.action, data=button.submission())
     assert lang_of(done) == "es"
     assert f'action="/u/{token}/undo?lang=es"' in done.get_data(as_text=True)
-    # The link to all preferences signs in speaking the same language.
-    manage = re.search(r'href="https://prefs\.example\.com/l/([^"]+)"', html).group(1)
-    claims = app.extensions["prefcenter"].links.load(manage, Purpose.MANAGE)
-    assert claims.locale == "es"
+    # "Manage all your preferences" signs in speaking the same language.
+    assert f'action="/u/{token}/manage?lang=es"' in html
+    browser = app.test_client()
+    assert browser.post(f"/u/{token}/manage?lang=es").status_code == 303
+    assert lang_of(browser.get("/")) == "es"
 
 
 def test_a_language_picked_in_a_frame_travels_in_its_token(app, mint):

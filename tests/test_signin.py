@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
+
+import pytest
 
 from prefcenter.emulator import seed
 from prefcenter.forms import field_key
@@ -11,6 +14,22 @@ from prefcenter.links import LinkClaims, LinkSigner, Purpose
 from htmlform import HtmlForm, text_of
 
 STATUS = f"{field_key(seed.TOPIC_DIGEST)}-status"
+YEAR = 365 * 24 * 60 * 60
+
+
+def continue_as(client, token):
+    """Open a manage link for someone else than the person signed in, and continue as them."""
+    asked = client.get(f"/l/{token}")
+    assert asked.status_code == 200
+    assert "This link is for someone else" in text_of(asked.get_data(as_text=True))
+    form = HtmlForm.parse(asked.get_data(as_text=True))
+    assert client.post(f"/l/{token}", data=form.submission()).status_code == 303
+    return client
+
+
+def signed_in_user(client):
+    with client.session_transaction() as session:
+        return session.get("user_id")
 
 
 def test_a_link_signs_in_and_leaves_the_address_bar(client, mint):
@@ -41,14 +60,117 @@ def test_tampered_and_wrong_purpose_links_are_plainly_not_valid(client, mint):
     assert client.get("/").status_code == 401
 
 
-def test_a_new_link_replaces_the_previous_person(client, mint, courier_state):
+def test_a_link_for_someone_else_asks_before_replacing_the_person(client, mint, courier_state):
     client.get(f"/l/{mint('user-a')}")
-    client.get(f"/l/{mint('user-b')}")
+    token = mint("user-b")
+    asked = client.get(f"/l/{token}")
+    assert asked.status_code == 200
+    html = asked.get_data(as_text=True)
+    text = text_of(html)
+    assert "This link is for someone else" in text
+    assert "You are signed in as u…-a on this browser. The link you opened is for u…-b." in text
+    assert "user-a" not in html and "user-b" not in html
+    # Nothing changed yet: the page still shows user-a.
+    assert signed_in_user(client) == "user-a"
     courier_state.clear_requests()
     client.get("/")
-    assert [
-        r.path for r in courier_state.requests if r.method == "GET" and "/users/" in r.path
-    ] == ["/users/user-b/preferences"]
+    reads = [r.path for r in courier_state.requests if r.method == "GET" and "/users/" in r.path]
+    assert reads == ["/users/user-a/preferences"]
+
+    continue_as(client, token)
+    courier_state.clear_requests()
+    client.get("/")
+    reads = [r.path for r in courier_state.requests if r.method == "GET" and "/users/" in r.path]
+    assert reads == ["/users/user-b/preferences"]
+
+
+def test_the_confirmation_keeps_the_token_where_it_already_was(client, mint):
+    client.get(f"/l/{mint('user-a')}")
+    token = mint("user-b")
+    html = client.get(f"/l/{token}").get_data(as_text=True)
+    form = HtmlForm.parse(html)
+    assert form.action == ""  # posts back to the address the link was opened at
+    assert all(token not in control.value for control in form.controls)
+    # Where the page names the token at all, it is this page's own address (language picker).
+    for place in re.findall(rf"(\S*){re.escape(token)}(\S*)", html):
+        assert place[0].endswith('href="/l/') and place[1].startswith("?lang="), place
+    # "Stay" goes back to the page of the person signed in.
+    assert '<a class="button primary" href="/">Stay signed in as u…-a</a>' in html
+
+
+def test_continuing_as_someone_else_needs_the_sessions_csrf_value(client, mint, courier_state):
+    client.get(f"/l/{mint('user-a')}")
+    token = mint("user-b")
+    client.get(f"/l/{token}")
+    assert client.post(f"/l/{token}").status_code == 400
+    assert client.post(f"/l/{token}", data={"csrf_token": "forged"}).status_code == 400
+    assert signed_in_user(client) == "user-a"
+    # Another site's browser (no session) cannot use the confirmation either.
+    stranger = client.application.test_client()
+    assert stranger.post(f"/l/{token}").status_code == 400
+    assert stranger.get("/").status_code == 401
+
+
+@pytest.mark.parametrize("tenant", [None, "acme"])
+def test_a_link_for_the_same_person_signs_in_without_asking(client, mint, tenant):
+    client.get(f"/l/{mint('user-a')}")
+    response = client.get(f"/l/{mint('user-a', tenant_id=tenant)}")
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert session["user_id"] == "user-a" and session.get("tenant_id") == tenant
+
+
+def test_the_page_says_who_is_signed_in_masked(signed_in):
+    client = signed_in("alice@example.com")
+    html = client.get("/").get_data(as_text=True)
+    assert "Signed in as al…com." in text_of(html)
+    assert "alice" not in html and "example.com" not in html
+    assert '<button type="submit" form="sign-out">Not you? Sign out</button>' in html
+
+
+def test_signing_out_ends_the_session_and_says_so(signed_in, courier_state):
+    client = signed_in()
+    html = client.get("/").get_data(as_text=True)
+    sign_out = re.search(r'<form id="sign-out" method="post" action="/sign-out">(.*?)</form>', html)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', sign_out[1])[1]
+    response = client.post("/sign-out", data={"csrf_token": csrf})
+    assert response.status_code == 303 and response.headers["Location"] == "/signed-out"
+    page = client.get("/signed-out")
+    assert page.status_code == 200
+    assert "You are signed out" in text_of(page.get_data(as_text=True))
+    assert "Signed in as" not in text_of(page.get_data(as_text=True))
+    assert signed_in_user(client) is None
+    courier_state.clear_requests()
+    assert client.get("/").status_code == 401
+    assert courier_state.requests == []
+
+
+def test_signing_out_needs_the_csrf_value(signed_in):
+    client = signed_in()
+    client.get("/")
+    assert client.post("/sign-out").status_code == 400
+    assert signed_in_user(client) == "user-1"
+
+
+def test_pages_reached_by_a_token_show_no_signed_in_line(signed_in, mint, app):
+    client = signed_in()
+    unsubscribe = client.get(f"/u/{mint(purpose=Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_DIGEST)}")
+    assert "Signed in as" not in text_of(unsubscribe.get_data(as_text=True))
+    frame = app.test_client(use_cookies=False).get(f"/e/{mint(purpose=Purpose.EMBED)}/")
+    assert "Signed in as" not in text_of(frame.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("purpose", [Purpose.MANAGE, Purpose.EMBED, Purpose.UNSUBSCRIBE])
+def test_a_link_minted_to_live_longer_than_allowed_is_refused(app, courier_state, purpose):
+    long_lived = LinkSigner(app.config["LINK_SIGNING_KEYS"], {purpose: 10 * YEAR})
+    token = long_lived.make(LinkClaims("user-1", purpose, topic_id=seed.TOPIC_DIGEST))
+    browser = app.test_client()
+    path = {Purpose.MANAGE: "/l/{}", Purpose.EMBED: "/e/{}/", Purpose.UNSUBSCRIBE: "/u/{}"}
+    response = browser.get(path[purpose].format(token))
+    assert response.status_code == 404
+    assert "This link is not valid" in text_of(response.get_data(as_text=True))
+    assert browser.get("/").status_code == 401
+    assert courier_state.requests == []
 
 
 def test_identity_never_comes_from_the_form_or_query(signed_in, courier_state):
@@ -84,7 +206,7 @@ def test_the_tenant_in_the_link_scopes_reads_and_writes(signed_in, courier_state
 def test_a_snapshot_shown_to_one_person_cannot_be_replayed_by_another(client, mint, courier_state):
     client.get(f"/l/{mint('user-a')}")
     form = HtmlForm.parse(client.get("/").get_data(as_text=True)).set(STATUS, "OPTED_IN", True)
-    client.get(f"/l/{mint('user-b')}")
+    continue_as(client, mint("user-b"))
     courier_state.clear_requests()
     # user-b's session, with user-a's page: the CSRF token still matches (same browser),
     # but the record of the page was made for someone else.

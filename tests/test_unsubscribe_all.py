@@ -86,7 +86,9 @@ def test_an_undo_made_for_someone_else_is_refused(client, mint, courier_state):
     page = client.get("/").get_data(as_text=True)
     done = client.post("/unsubscribe-all", data={"csrf_token": csrf_of(page)})
     undo = HtmlForm.parse(done.get_data(as_text=True))
-    client.get(f"/l/{mint('user-b')}")
+    token_b = mint("user-b")
+    asked = HtmlForm.parse(client.get(f"/l/{token_b}").get_data(as_text=True))
+    assert client.post(f"/l/{token_b}", data=asked.submission()).status_code == 303
     page_b = client.get("/").get_data(as_text=True)
     courier_state.clear_requests()
     data = MultiDict([("csrf_token", csrf_of(page_b)), ("undo", undo.value("undo"))])
