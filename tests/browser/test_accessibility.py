@@ -183,7 +183,29 @@ def unsubscribe_required(prefs, page, host):
 
 def already_unsubscribed(prefs, page, host):
     page.goto(prefs.link(Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_DIGEST))
-    expect(page.get_by_role("button", name="Subscribe again")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are already unsubscribed")
+    return page
+
+
+def undo_refused(prefs, page, host):
+    unsubscribed(prefs, page, host)
+    page.locator("input[name=undo]").evaluate("input => { input.value = 'expired'; }")
+    page.get_by_role("button", name="Undo: subscribe again").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Undo is no longer available")
+    return page
+
+
+def someone_else(prefs, page, host):
+    sign_in(prefs, page)
+    page.goto(prefs.link(Purpose.MANAGE, "user-2"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link is for someone else")
+    return page
+
+
+def signed_out_now(prefs, page, host):
+    sign_in(prefs, page)
+    page.get_by_role("button", name="Not you? Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are signed out")
     return page
 
 
@@ -276,6 +298,9 @@ STATES: dict[str, Callable[[LivePrefcenter, Any, str], Any]] = {
     "resubscribed": resubscribed,
     "unsubscribe-required": unsubscribe_required,
     "already-unsubscribed": already_unsubscribed,
+    "undo-refused": undo_refused,
+    "someone-else": someone_else,
+    "signed-out-now": signed_out_now,
     "unsubscribed-all": unsubscribed_all,
     "unsubscribe-all-partly-failed": unsubscribe_all_partly_failed,
     "unsubscribe-all-undone": unsubscribe_all_undone,

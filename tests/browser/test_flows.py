@@ -192,8 +192,11 @@ def test_unsubscribe_from_the_email_link_then_undo(person: Person):
     stored = person.stored(seed.TOPIC_COMMENTS)
     assert stored["status"] == "OPTED_IN" and stored["custom_routing"] == ["push"]
 
-    page.get_by_role("link", name="Manage all your notification preferences").click()
+    # A button, not a link: it opens everything else in a short session.
+    page.get_by_role("button", name="Manage all your notification preferences").click()
     expect(topic_switch(page, "Comments and mentions")).to_be_checked()
+    expect(page.get_by_text("Signed in as u…-1.")).to_be_visible()
+    assert page.url == person.prefs.url + "/"
 
 
 def test_a_required_topic_cannot_be_unsubscribed(person: Person):
@@ -202,18 +205,49 @@ def test_a_required_topic_cannot_be_unsubscribed(person: Person):
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "“Security alerts” can’t be turned off"
     )
-    expect(page.get_by_role("button")).to_have_count(0)
+    # The only button opens all preferences; none unsubscribes.
+    expect(page.get_by_role("button")).to_have_text(["Manage all your notification preferences"])
     assert person.override(seed.TOPIC_SECURITY) is None
 
 
-def test_an_already_unsubscribed_topic_offers_to_subscribe_again(person: Person):
+def test_an_already_unsubscribed_topic_is_turned_back_on_among_all_preferences(person: Person):
     page = person.page
     page.goto(person.prefs.link(Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_DIGEST))
     expect(page.get_by_role("heading", level=1)).to_have_text("You are already unsubscribed")
+    # The link alone opts no one back in: no "Subscribe again" here.
+    expect(page.get_by_role("button", name="Subscribe again")).to_have_count(0)
 
-    page.get_by_role("button", name="Subscribe again").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("You are subscribed again")
+    page.get_by_role("button", name="Manage all your notification preferences").click()
+    person.set(topic_switch(page, "Weekly digest"), True, "Weekly digest: turned on.")
+    person.save("Weekly digest: turned on.")
     assert person.stored(seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
+
+
+def test_the_page_says_who_is_signed_in_and_signs_out(person: Person):
+    page = person.page
+    person.sign_in()
+    expect(page.get_by_text("Signed in as u…-1.")).to_be_visible()
+
+    page.get_by_role("button", name="Not you? Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are signed out")
+    expect(page.get_by_text("Signed in as")).to_have_count(0)
+    response = page.goto(person.prefs.url + "/")
+    assert response.status == 401
+
+
+def test_a_link_for_someone_else_asks_first(person: Person):
+    page = person.page
+    person.sign_in()
+    page.goto(person.prefs.link(Purpose.MANAGE, "user-2"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link is for someone else")
+
+    page.get_by_role("link", name="Stay signed in as u…-1").click()
+    expect(page.get_by_text("Signed in as u…-1.")).to_be_visible()
+
+    page.goto(person.prefs.link(Purpose.MANAGE, "user-2"))
+    page.get_by_role("button", name="Continue as u…-2").click()
+    expect(page.get_by_text("Signed in as u…-2.")).to_be_visible()
+    assert page.url == person.prefs.url + "/"
 
 
 def test_unsubscribe_from_everything_then_undo(person: Person):
