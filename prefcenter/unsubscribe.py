@@ -136,6 +136,8 @@ def manage(token: str) -> Response | str | tuple[str, int]:
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
     signed_in = current_person()
+    if signed_in == _person(claims):
+        return redirect(url_for("preferences.page"), 303)  # keep the session they have
     if signed_in is not None and signed_in.user_id != claims.user_id:
         if request.form.get("switch") != "1":
             return someone_else_page(signed_in, claims, confirm_field=True)

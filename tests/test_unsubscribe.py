@@ -328,6 +328,14 @@ def test_manage_all_starts_a_short_session_marked_as_from_an_unsubscribe_link(
     assert "Manage preferences" in text_of(after.get_data(as_text=True))
 
 
+def test_manage_all_keeps_the_session_of_the_same_person(signed_in, comments_link):
+    client = signed_in(USER)
+    response = client.post(f"{comments_link}/manage")
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    with client.session_transaction() as session:
+        assert session["via"] == "manage_link" and "ends" not in session
+
+
 def test_manage_all_is_never_a_get(app, comments_link):
     browser = app.test_client()
     assert browser.get(f"{comments_link}/manage").status_code == 405
