@@ -81,6 +81,22 @@ class TopicState:
         """Whether saving this state over `other` would change anything in Courier."""
         return self.update() != other.update()
 
+    def refreshed(self, current: TopicPreference) -> TopicState:
+        """Return this topic as Courier holds it now, per a fresh read of it."""
+        status = current.status or current.default_status
+        return replace(
+            self,
+            required=current.required,
+            opted_in=current.required or status is PreferenceStatus.OPTED_IN,
+            has_custom_routing=current.has_custom_routing,
+            custom_routing=current.custom_routing,
+        )
+
+    @property
+    def routing(self) -> tuple[bool, tuple[Channel, ...]]:
+        """The routing fields together, as Courier stores them."""
+        return self.has_custom_routing, self.custom_routing
+
     def as_written(self, write: PreferenceUpdate) -> TopicState:
         """Return this topic as Courier holds it after `write` (which may have lost routing)."""
         return replace(

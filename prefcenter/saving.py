@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask_babel import gettext
 
 from .audit import ConsentLog, Via
-from .courier import CourierClient, PreferenceUpdate
+from .courier import CourierClient, PreferenceUpdate, TopicPreference
 from .identity import Person
 from .labels import channel_list
 from .preferences import TopicState
@@ -20,10 +20,48 @@ class SaveOutcome:
 
     saved: dict[str, TopicState] = field(default_factory=dict)
     failed: dict[str, TopicState] = field(default_factory=dict)
+    # Topics where a field the person changed was also changed elsewhere since the page was
+    # shown, to something else: that field is left as Courier holds it (shown here).
+    conflicts: dict[str, TopicState] = field(default_factory=dict)
     # Saved topics whose routing Courier's plan refused: only on/off was written ...
     routing_dropped: frozenset[str] = frozenset()
     # ... and, of those, the ones where that routing was a change the person made.
     channels_refused: frozenset[str] = frozenset()
+    # Each saved or conflicting topic as Courier held it just before this save.
+    before: dict[str, TopicState] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A person's change applied on top of what Courier holds now."""
+
+    state: TopicState  # the topic as it is to be held
+    conflict: bool  # a field they changed was changed elsewhere meanwhile, to something else
+
+
+def merge_change(shown: TopicState, chosen: TopicState, now: TopicState) -> Merged:
+    """Apply only the fields the person changed (against `shown`) to `now`, field by field.
+
+    A page left open must not undo what happened elsewhere since: a one-click opt-out is
+    kept when the old page only changes channels, and channels chosen elsewhere are kept
+    when it only turns the topic off.
+    """
+    state, conflict = now, False
+    if chosen.opted_in != shown.opted_in:
+        if now.required and not chosen.opted_in:
+            conflict = True  # required since: cannot be turned off
+        else:
+            state = replace(state, opted_in=chosen.opted_in)
+    if chosen.routing != shown.routing:
+        if now.routing not in (shown.routing, chosen.routing):
+            conflict = True
+        else:
+            state = replace(
+                state,
+                has_custom_routing=chosen.has_custom_routing,
+                custom_routing=chosen.custom_routing,
+            )
+    return Merged(state, conflict)
 
 
 def changed_topics(
@@ -45,31 +83,56 @@ def save_changes(
     shown: Mapping[str, TopicState],
     changes: Mapping[str, TopicState],
 ) -> SaveOutcome:
-    """Write each changed topic to Courier, concurrently, one write per topic; record each."""
+    """Apply each changed topic on top of what Courier holds now; record each change made.
+
+    Each changed topic is read right before it is written (concurrently, one write per topic
+    at most), so a save from a page left open changes only what the person changed there.
+    """
     if not changes:
         return SaveOutcome()
-    wanted = {topic_id: state.update() for topic_id, state in changes.items()}
-    taken = courier.put_preferences(person.user_id, wanted, person.tenant_id)
+    merged: dict[str, Merged] = {}
+    before: dict[str, TopicState] = {}
+
+    def change(current: TopicPreference) -> PreferenceUpdate | None:
+        topic_id = current.topic_id
+        now = shown[topic_id].refreshed(current)
+        before[topic_id] = now
+        merged[topic_id] = merge_change(shown[topic_id], changes[topic_id], now)
+        state = merged[topic_id].state
+        return state.update() if state.differs_from(now) else None
+
+    taken = courier.update_preferences(person.user_id, list(changes), change, person.tenant_id)
     saved: dict[str, TopicState] = {}
     failed: dict[str, TopicState] = {}
+    conflicts: dict[str, TopicState] = {}
     dropped: set[str] = set()
     refused: set[str] = set()
-    for topic_id, state in changes.items():
-        write = taken.get(topic_id)
-        if not isinstance(write, PreferenceUpdate):
-            failed[topic_id] = state
+    for topic_id, chosen in changes.items():
+        result = taken[topic_id]
+        if not isinstance(result, tuple):
+            failed[topic_id] = chosen
             continue
-        saved[topic_id] = state.as_written(write)
-        if write != wanted[topic_id]:
-            dropped.add(topic_id)
-            if wanted[topic_id].custom_routing != shown[topic_id].update().custom_routing:
-                refused.add(topic_id)
-        consent.record(via, person, topic_id, state.name, shown[topic_id].update(), write)
+        _current, write = result
+        state = merged[topic_id].state
+        if write is not None:
+            state = state.as_written(write)
+            wanted = merged[topic_id].state.update()
+            if write != wanted:
+                dropped.add(topic_id)
+                if merged[topic_id].state.routing != before[topic_id].routing:
+                    refused.add(topic_id)
+            consent.record(via, person, topic_id, chosen.name, before[topic_id].update(), write)
+        if merged[topic_id].conflict:
+            conflicts[topic_id] = state
+        else:
+            saved[topic_id] = state
     return SaveOutcome(
         saved=saved,
         failed=failed,
+        conflicts=conflicts,
         routing_dropped=frozenset(dropped),
         channels_refused=frozenset(refused),
+        before=before,
     )
 
 

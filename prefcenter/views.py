@@ -54,6 +54,10 @@ UNDO_SALT = "prefcenter.undo-unsubscribe-all"
 SIGNED_OUT_MESSAGE = lazy_gettext(
     "You are signed out, so nothing was saved. Reload the page to sign in again."
 )
+CONFLICT_MESSAGE = lazy_gettext(
+    "“%(topic)s” was changed elsewhere after this page was opened, so it now shows what is"
+    " saved. Make your change again if you still want it."
+)
 CHANNELS_REFUSED_MESSAGE = lazy_gettext(
     "Choosing channels is not available at the moment, so only on or off was saved."
 )
@@ -105,20 +109,36 @@ def save() -> Response | str | tuple[str | Response, int]:
     outcome = _save(via, who, shown_topics, changes)
     described = _described(shown_topics, outcome)
     saved = list(described.values())
-    # Topics that were saved are the new baseline, so a retry writes only what failed.
+    conflicts = {t: str(CONFLICT_MESSAGE % {"topic": s.name}) for t, s in outcome.conflicts.items()}
+    # Topics that were saved are the new baseline, so a retry writes only what failed. A
+    # topic changed elsewhere keeps its old baseline: a later save of the same form then
+    # meets the same change and again leaves it alone.
     now_shown = _with_topics(shown, outcome.saved)
     if wants_json():
-        return _json_outcome(now_shown, who, described, outcome, nothing=not changes)
+        return _json_outcome(now_shown, who, described, outcome, conflicts, nothing=not changes)
     if outcome.failed:
         form.rendered.data = _snapshot(now_shown, who)
         failed = [state.name for state in outcome.failed.values()]
-        return _render_page(now_shown, form, saved=saved, failed=failed, outcome=outcome), 502
+        return _render_page(
+            now_shown, form, saved=saved, failed=failed, outcome=outcome, notices=conflicts
+        ), 502
     if is_embedded():
-        # A framed page has no cookies for flash messages: show the result directly.
-        fresh = build_preferences_form(now_shown, _snapshot(now_shown, who))
-        return _render_page(now_shown, fresh, saved=saved, outcome=outcome, nothing=not changes)
+        # A framed page has no cookies for flash messages: show the result directly, with
+        # each topic as Courier now holds it.
+        held = _with_topics(shown, {**outcome.saved, **outcome.conflicts})
+        fresh = build_preferences_form(held, _snapshot(held, who))
+        return _render_page(
+            held,
+            fresh,
+            saved=saved,
+            outcome=outcome,
+            nothing=not changes,
+            notices=conflicts,
+        )
     for message in saved:
         flash(message, "saved")
+    for message in conflicts.values():
+        flash(message, "info")
     if not changes:
         flash(gettext("Nothing to save: your preferences were already like this."), "info")
     return redirect(url_for(".page"))
@@ -319,6 +339,7 @@ def _render_page(
     failed: list[str] | None = None,
     outcome: SaveOutcome | None = None,
     nothing: bool = False,
+    notices: dict[str, str] | None = None,
 ) -> str:
     return render_template(
         "preferences/page.html",
@@ -326,6 +347,7 @@ def _render_page(
         page=shown,
         saved=saved or [],
         failed=failed or [],
+        notices=list((notices or {}).values()),
         nothing_changed=nothing,
         save_event=_save_event(outcome) if outcome is not None else None,
         channels_withdrawn=_channel_choice_withdrawn(),
@@ -345,6 +367,7 @@ def _json_outcome(
     who: Person,
     saved: dict[str, str],
     outcome: SaveOutcome,
+    conflicts: dict[str, str],
     *,
     nothing: bool,
 ) -> tuple[Response, int]:
@@ -352,6 +375,8 @@ def _json_outcome(
     body: dict[str, object] = {
         "saved": [{"topic_id": t, "message": m} for t, m in saved.items()],
         "failed": [{"topic_id": t, "name": s.name} for t, s in outcome.failed.items()],
+        # Changed elsewhere meanwhile: the page should be reloaded to show what is saved.
+        "conflicts": [{"topic_id": t, "message": m} for t, m in conflicts.items()],
         "rendered": _snapshot(now_shown, who),
         "nothing_changed": nothing,
         # An embedded page's token is renewed on every request: later posts use the new one.

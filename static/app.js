@@ -92,6 +92,13 @@
       unsaved = changes.filter((c) => failed.includes(topicOf(c.input).dataset.topic));
       const saved = data.saved.map((s) => s.message);
       let message = saved.length ? [text.saved].concat(saved).join(" ") : text.nothing;
+      const conflicts = (data.conflicts || []).map((c) => c.message);
+      if (conflicts.length) {
+        // Changed elsewhere meanwhile: only a reload shows what is saved now.
+        if (!saved.length) message = "";
+        return say([message].concat(conflicts).join(" ").trim(), text.reload,
+          () => window.location.reload(), true);
+      }
       if (!failed.length) {
         lastSaved = changes;
         return say(message, saved.length ? text.undo : "", undo);

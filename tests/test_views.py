@@ -166,14 +166,15 @@ def test_one_user_read_per_page_view_and_the_catalog_is_cached(signed_in, courie
     assert len(courier_state.requests) == 4
 
 
-def test_a_save_reads_nothing_from_courier_and_writes_once(signed_in, courier_state):
+def test_a_save_reads_the_changed_topic_then_writes_it_once(signed_in, courier_state):
     client = signed_in()
     _response, form = open_page(client)
     form.set(status_name(seed.TOPIC_DIGEST), "OPTED_IN", True)
     courier_state.clear_requests()
     assert client.post("/", data=form.submission()).status_code == 302
     assert [(r.method, r.path) for r in courier_state.requests] == [
-        ("PUT", f"/users/{USER}/preferences/{seed.TOPIC_DIGEST}")
+        ("GET", f"/users/{USER}/preferences/{seed.TOPIC_DIGEST}"),
+        ("PUT", f"/users/{USER}/preferences/{seed.TOPIC_DIGEST}"),
     ]
 
 

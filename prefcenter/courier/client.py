@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -34,6 +34,7 @@ from .models import (
 from .retries import RetryPolicy, retry_after_from_headers
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.courier.com"
 # A page view waits on these calls, so they are far shorter than the SDK's 60 s default.
@@ -144,13 +145,19 @@ class CourierClient:
         return parse_list(data, "items", TopicPreference.from_api)
 
     def get_preference(
-        self, user_id: str, topic_id: str, tenant_id: str | None = None
+        self,
+        user_id: str,
+        topic_id: str,
+        tenant_id: str | None = None,
+        *,
+        deadline: float | None = None,
     ) -> TopicPreference:
         """Return the user's preference for one topic; raise CourierNotFound for no such topic."""
         data = self._request(
             "GET",
             f"/users/{_segment(user_id)}/preferences/{_segment(topic_id)}",
             params=_tenant_query(tenant_id),
+            deadline=deadline,
         )
         if not isinstance(data, Mapping):
             raise CourierMalformedResponse("expected an object with 'topic'")
@@ -198,9 +205,48 @@ class CourierClient:
         The save has one retry budget in all: a write not started by then is not sent and is
         reported unavailable, so a slow Courier costs the person one wait, not one per topic.
         """
+
+        def write(topic_id: str, deadline: float) -> PreferenceUpdate:
+            return self.put_preference(
+                user_id, topic_id, updates[topic_id], tenant_id, deadline=deadline
+            )
+
+        return self._in_lanes(list(updates), write)
+
+    def update_preferences(
+        self,
+        user_id: str,
+        topic_ids: list[str],
+        change: Callable[[TopicPreference], PreferenceUpdate | None],
+        tenant_id: str | None = None,
+    ) -> dict[str, tuple[TopicPreference, PreferenceUpdate | None] | CourierError]:
+        """Read each topic as Courier holds it now, then write what `change` makes of it.
+
+        Topics go concurrently, each read straight before its write, within one budget as in
+        put_preferences. Map each topic id to (what was read, the write taken or None when
+        `change` wanted none), or to its error.
+        """
+
+        def read_then_write(
+            topic_id: str, deadline: float
+        ) -> tuple[TopicPreference, PreferenceUpdate | None]:
+            current = self.get_preference(user_id, topic_id, tenant_id, deadline=deadline)
+            wanted = change(current)
+            if wanted is None:
+                return current, None
+            return current, self.put_preference(
+                user_id, topic_id, wanted, tenant_id, deadline=deadline
+            )
+
+        return self._in_lanes(topic_ids, read_then_write)
+
+    def _in_lanes(
+        self, topic_ids: list[str], work: Callable[[str, float], T]
+    ) -> dict[str, T | CourierError]:
+        """Run `work(topic_id, deadline)` for each topic on this save's share of the writers."""
         deadline = self._retry.clock() + self._retry.budget
-        waiting = deque(updates.items())
-        taken: dict[str, PreferenceUpdate | CourierError] = {}
+        waiting = deque(topic_ids)
+        done: dict[str, T | CourierError] = {}
         lock = threading.Lock()
 
         def lane() -> None:
@@ -208,20 +254,19 @@ class CourierClient:
                 with lock:
                     if not waiting:
                         return
-                    topic_id, update = waiting.popleft()
+                    topic_id = waiting.popleft()
+                outcome: T | CourierError
                 if self._retry.clock() >= deadline:
-                    outcome: PreferenceUpdate | CourierError = CourierUnavailable(
+                    outcome = CourierUnavailable(
                         f"not sent: the save ran out of time before writing {topic_id}"
                     )
                 else:
                     try:
-                        outcome = self.put_preference(
-                            user_id, topic_id, update, tenant_id, deadline=deadline
-                        )
+                        outcome = work(topic_id, deadline)
                     except CourierError as exc:
                         outcome = exc
                 with lock:
-                    taken[topic_id] = outcome
+                    done[topic_id] = outcome
 
         # Each lane runs in a copy of this request's context, so its log lines carry the
         # request's id.
@@ -231,7 +276,7 @@ class CourierClient:
         ]
         for finished in lanes:
             finished.result()
-        return {topic_id: taken[topic_id] for topic_id in updates}
+        return {topic_id: done[topic_id] for topic_id in topic_ids}
 
     # -- tenants -----------------------------------------------------------------------------
 
