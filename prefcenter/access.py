@@ -126,6 +126,11 @@ def register_access(app: Flask, csrf: CSRFProtect) -> None:
         *reversed(app.config["SECRET_KEY_FALLBACKS"]),
         app.config["SECRET_KEY"],
     ]
+    # The CSRF value only proves a post comes from our own page; how old a page may be is the
+    # form record's to say (FORM_RECORD_MAX_AGE). Flask-WTF's one hour would lose the next
+    # change of a tab left open over lunch; a value outliving the record lets the save view
+    # meet an expired record and keep the person's choices.
+    app.config["WTF_CSRF_TIME_LIMIT"] = 2 * app.config["FORM_RECORD_MAX_AGE"]
     app.jinja_env.globals["signed_in_as"] = signed_in_as
     app.wsgi_app = StreamedBodyLimit(  # type: ignore[method-assign]
         app.wsgi_app, app.config["MAX_CONTENT_LENGTH"]

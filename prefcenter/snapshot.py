@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 from .courier import PreferenceStatus, Section, TopicPreference, channel_of
 from .identity import Person
@@ -28,6 +28,14 @@ _ON, _CUSTOM, _REQUIRED = 1, 2, 4  # bits of a topic's flags in the record
 
 class SnapshotInvalid(Exception):
     """The form's record of what was shown is missing, tampered, too old or for someone else."""
+
+
+class SnapshotExpired(SnapshotInvalid):
+    """A genuine record for this person, older than allowed; `page` is what it showed."""
+
+    def __init__(self, page: tuple[SectionState, ...]) -> None:
+        super().__init__("the form's record of the page has expired")
+        self.page = page
 
 
 def _serializer(secret_key: str, fallbacks: Iterable[str]) -> URLSafeTimedSerializer:
@@ -71,10 +79,25 @@ def load_snapshot(
     topics removed since: the person never saw the first, and the second are gone.
     Raises SnapshotInvalid, also for a record made more than `max_age` seconds ago.
     """
+    serializer = _serializer(secret_key, fallbacks)
+    expired = False
     try:
-        data: Any = _serializer(secret_key, fallbacks).loads(signed, max_age=max_age)
+        data: Any = serializer.loads(signed, max_age=max_age)
+    except SignatureExpired as exc:
+        # Genuine but old: what it showed is still known, so the person's choices need not
+        # be lost (the caller decides); it is never saved as it is.
+        data, expired = serializer.load_payload(exc.payload), True
     except BadData as exc:
         raise SnapshotInvalid("the form's record of the page is not valid") from exc
+    page = _page_of(data, person, sections, other_heading)
+    if expired:
+        raise SnapshotExpired(page)
+    return page
+
+
+def _page_of(
+    data: Any, person: Person, sections: Iterable[Section], other_heading: str
+) -> tuple[SectionState, ...]:
     if (
         not isinstance(data, dict)
         or data.get("u") != person.user_id

@@ -43,9 +43,9 @@ from .preferences import (
     topics_of,
     topics_without_default,
 )
-from .saving import SaveOutcome, changed_topics, describe_change, save_changes
+from .saving import SaveOutcome, changed_topics, describe_change, merge_change, save_changes
 from .services import services
-from .snapshot import SnapshotInvalid, dump_snapshot, load_snapshot
+from .snapshot import SnapshotExpired, SnapshotInvalid, dump_snapshot, load_snapshot
 
 bp = Blueprint("preferences", __name__)
 links_bp = Blueprint("links", __name__)
@@ -57,6 +57,10 @@ SIGNED_OUT_MESSAGE = lazy_gettext(
 CONFLICT_MESSAGE = lazy_gettext(
     "“%(topic)s” was changed elsewhere after this page was opened, so it now shows what is"
     " saved. Make your change again if you still want it."
+)
+KEPT_MESSAGE = lazy_gettext(
+    "This page was open for a long time, so nothing was saved yet. Your changes are shown on"
+    " your preferences as they are now: check them and save again."
 )
 CHANNELS_REFUSED_MESSAGE = lazy_gettext(
     "Choosing channels is not available at the moment, so only on or off was saved."
@@ -92,11 +96,17 @@ def save() -> Response | str | tuple[str | Response, int]:
             max_age=current_app.config["FORM_RECORD_MAX_AGE"],
             other_heading=_other_heading(),
         )
+    except SnapshotExpired as expired:
+        if wants_json():
+            return json_refusal(STALE_MESSAGE, 400, reload=True)
+        return _choices_kept(who, expired.page)
     except SnapshotInvalid:
         if wants_json():
             return json_refusal(STALE_MESSAGE, 400, reload=True)
         return render_template("errors/stale_form.html"), 400
-    form = build_preferences_form(shown, rendered, submitted=True)
+    # Autosave posts only the topics it changed, naming them in `only`; the rest are as shown.
+    only = set(request.form.getlist("only")) if wants_json() else set()
+    form = build_preferences_form(_only(shown, only) if only else shown, rendered, submitted=True)
     if not form.validate():
         if wants_json():
             errors = [{"field": f, "message": m} for f, m in form.error_summary()]
@@ -305,6 +315,37 @@ def _read_topic(who: Person, topic_id: str) -> TopicPreference | None:
         return services().courier.get_preference(who.user_id, topic_id, who.tenant_id)
     except CourierNotFound:
         return None  # archived since the catalog was read: not on the page
+
+
+def _choices_kept(who: Person, old_page: tuple[SectionState, ...]) -> tuple[str, int]:
+    """A page open too long: nothing is saved, but the person's changes are not lost.
+
+    The page shows what Courier holds now with their changes made on it, field by field as
+    a save would make them, for them to check and save.
+    """
+    form = build_preferences_form(old_page, "", submitted=True)
+    if not form.validate():
+        return render_template("errors/stale_form.html"), 400
+    shown = topics_of(old_page)
+    fresh = _read_page(who)
+    now = topics_of(fresh)
+    proposed = {
+        topic_id: merge_change(shown[topic_id], chosen, now[topic_id]).state
+        for topic_id, chosen in changed_topics(shown, form.choices()).items()
+        if topic_id in now
+    }
+    page = _with_topics(fresh, proposed)
+    kept = build_preferences_form(page, _snapshot(fresh, who))
+    return _render_page(page, kept, notices={"": str(KEPT_MESSAGE)}), 400
+
+
+def _only(page: tuple[SectionState, ...], topic_ids: set[str]) -> tuple[SectionState, ...]:
+    """The page with just these topics (sections left empty go)."""
+    kept = (
+        replace(section, topics=tuple(t for t in section.topics if t.topic_id in topic_ids))
+        for section in page
+    )
+    return tuple(section for section in kept if section.topics)
 
 
 def _other_heading() -> str:

@@ -258,3 +258,43 @@ def test_embedded_csrf_from_another_token_is_refused_in_json(app, mint, courier_
     response = autosave(frame, form.set(status_name(seed.TOPIC_DIGEST), "OPTED_IN", True), other)
     assert response.status_code == 400 and response.get_json()["reload"] is True
     assert courier_state.count("PUT", WRITE) == 0
+
+
+def test_autosave_of_one_topic_on_a_large_page_stays_small(signed_in, courier_state):
+    """What static/app.js posts: the changed topic's controls, named in `only`, urlencoded."""
+    from urllib.parse import urlencode
+
+    from werkzeug.test import EnvironBuilder
+
+    topics = seed.seed_catalog(courier_state.store, sections=20, topics_per_section=12)
+    client = signed_in()
+    form = HtmlForm.parse(client.get("/").get_data(as_text=True))
+    as_multipart = EnvironBuilder(
+        method="POST", data=form.submission(), content_type="multipart/form-data"
+    ).get_request()
+    # Why autosave no longer posts the page whole, as FormData (multipart) would.
+    assert as_multipart.content_length > 64 * 1024
+
+    on = {c.name for c in form.controls if c.checked}
+    target = next(t for t in topics if status_name(t) in on)
+    pairs = [
+        ("csrf_token", form.value("csrf_token")),
+        ("rendered", form.value("rendered")),
+        ("only", target),
+        *[(n, v) for n, v in form.pairs() if n.startswith(field_key(target) + "-")],
+    ]
+    pairs = [(n, v) for n, v in pairs if n != status_name(target)]  # turned off
+    body = urlencode(pairs)
+    assert len(body) < 64 * 1024
+    courier_state.clear_requests()
+
+    response = client.post(
+        "/",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers=JSON,
+    )
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert put_paths(courier_state) == [f"/users/{USER}/preferences/{target}"]
+    assert courier_state.store.user_preference(USER, target)["status"] == "OPTED_OUT"

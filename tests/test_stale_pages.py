@@ -133,3 +133,53 @@ def test_autosave_reports_a_change_made_elsewhere_and_asks_for_a_reload(signed_i
     again = client.post("/", data=old_page.submission(), headers={"Accept": "application/json"})
     assert again.get_json()["conflicts"]
     assert held(courier_state, seed.TOPIC_COMMENTS)["custom_routing"] == ["inbox"]
+
+
+@pytest.fixture
+def rendered_ago(monkeypatch):
+    """Render pages as if `seconds` ago: every signed value (CSRF, form record) gets that age."""
+    import itsdangerous.timed
+
+    real = itsdangerous.timed.TimestampSigner.get_timestamp
+
+    def set_age(seconds: int) -> None:
+        monkeypatch.setattr(
+            itsdangerous.timed.TimestampSigner,
+            "get_timestamp",
+            lambda self: real(self) - seconds,
+        )
+
+    yield set_age
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", real)
+
+
+def test_a_tab_left_open_for_hours_still_saves(signed_in, courier_state, rendered_ago):
+    rendered_ago(3 * 60 * 60)  # three hours: longer than Flask-WTF's default CSRF hour
+    client = signed_in()
+    form = HtmlForm.parse(client.get("/").get_data(as_text=True))
+    rendered_ago(0)
+    form.set(status_name(seed.TOPIC_DIGEST), "OPTED_IN", True)
+    assert client.post("/", data=form.submission()).status_code == 302
+    assert held(courier_state, seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
+
+
+def test_a_page_open_past_its_record_keeps_the_persons_choices(
+    signed_in, courier_state, rendered_ago
+):
+    rendered_ago(25 * 60 * 60)  # past FORM_RECORD_MAX_AGE (24 h)
+    client = signed_in()
+    form = HtmlForm.parse(client.get("/").get_data(as_text=True))
+    rendered_ago(0)
+    form.set(status_name(seed.TOPIC_DIGEST), "OPTED_IN", True)
+    courier_state.clear_requests()
+
+    response = client.post("/", data=form.submission())
+
+    assert response.status_code == 400
+    assert courier_state.count("PUT", r".*") == 0
+    assert "nothing was saved yet" in text_of(response.get_data(as_text=True))
+    kept = HtmlForm.parse(response.get_data(as_text=True))
+    assert kept.checkbox(status_name(seed.TOPIC_DIGEST)).checked
+    # Saving the page as shown saves the kept change.
+    assert client.post("/", data=kept.submission()).status_code == 302
+    assert held(courier_state, seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
