@@ -27,9 +27,7 @@ def test_the_record_lasts_a_day_by_default():
 
 
 @pytest.mark.parametrize("answer", ["page", "json"])
-def test_a_record_older_than_its_maximum_age_asks_for_a_reload(
-    signed_in, courier_state, clock, answer
-):
+def test_a_record_older_than_its_maximum_age_saves_nothing(signed_in, courier_state, clock, answer):
     client = signed_in()
     form = HtmlForm.parse(client.get("/").get_data(as_text=True)).set(DIGEST, "OPTED_IN", True)
     clock(MAX_AGE + 1)
@@ -42,7 +40,9 @@ def test_a_record_older_than_its_maximum_age_asks_for_a_reload(
         body = response.get_json()
         assert body["reload"] is True and "Reload the page" in body["errors"][0]["message"]
     else:
-        assert "This page is out of date" in text_of(response.get_data(as_text=True))
+        # The plain form keeps the person's choices on the page, for them to check and save.
+        text = text_of(response.get_data(as_text=True))
+        assert "This page was open for a long time, so nothing was saved yet." in text
     assert courier_state.count("PUT", r".*") == 0
     assert courier_state.store.user_preference(USER, seed.TOPIC_DIGEST)["status"] == "OPTED_OUT"
 
