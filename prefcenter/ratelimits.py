@@ -11,6 +11,8 @@ from .access import EMBEDDED
 # Endpoint -> the setting holding its limit.
 LIMITS = {
     "links.open_link": "RATE_LIMIT_LINKS",
+    "links.continue_link": "RATE_LIMIT_LINKS",
+    "unsubscribe.manage": "RATE_LIMIT_LINKS",
     "unsubscribe.confirm": "RATE_LIMIT_LINKS",
     "unsubscribe.one_click": "RATE_LIMIT_ONE_CLICK",
     "unsubscribe.resubscribe": "RATE_LIMIT_ONE_CLICK",

@@ -621,9 +621,10 @@ def identity_is_valid(payload: dict) -> bool:
     sub = payload.get("sub")
     if not isinstance(sub, str) or not sub.strip() or sub in (".", ".."):
         return False
+    if any(payload.get(name) in (".", "..") for name in ("tid", "topic")):
+        return False  # ids no Courier path can carry
     return all(
-        payload.get(name) is None
-        or (isinstance(payload[name], str) and payload[name] and payload[name] not in (".", ".."))
+        payload.get(name) is None or (isinstance(payload[name], str) and payload[name])
         for name in ("tid", "topic", "locale")
     )
 
