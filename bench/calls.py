@@ -53,18 +53,30 @@ def run(smoke: bool) -> Part:
             status = person.save(form.body())
             writes = [r for r in state.requests if r.method == "PUT"]
             written = {r.path.rsplit("/", 1)[1] for r in writes}
+            # Each changed topic is read right before it is written, so a page left open
+            # never undoes a change made elsewhere (README, "How it fails").
+            reads = [r for r in state.requests if r.method == "GET"]
+            read = {r.path.rsplit("/", 1)[1] for r in reads}
             calls = len(state.requests)
+            other = calls - len(writes) - len(reads)
             exact = (
                 status == 302
                 and state.count("PUT", WRITE) == k
                 and written == flipped
-                and calls == len(writes)
+                and read == flipped
+                and len(reads) == k
+                and other == 0
             )
-            saves[k] = {"status": status, "writes": len(writes), "other_calls": calls - len(writes)}
+            saves[k] = {
+                "status": status,
+                "writes": len(writes),
+                "topic_reads": len(reads),
+                "other_calls": other,
+            }
             part.add(
-                f"save, {k} of {topics} topics changed: writes (other calls)",
-                f"{len(writes)} ({calls - len(writes)})",
-                target=f"{k} (0), the changed topics",
+                f"save, {k} of {topics} topics changed: writes, topic reads (other calls)",
+                f"{len(writes)}, {len(reads)} ({other})",
+                target=f"{k}, {k} (0), the changed topics",
                 ok=exact,
             )
         part.details = {
