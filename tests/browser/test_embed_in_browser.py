@@ -104,3 +104,40 @@ def test_a_host_not_on_the_list_cannot_frame_the_page(live_prefcenter, browser_c
         assert page.frame_locator("iframe").get_by_role("switch").count() == 0
     finally:
         host.stop()
+
+
+def frame_height(page: Any) -> int:
+    return int(page.evaluate("document.querySelector('iframe').clientHeight"))
+
+
+def test_the_frame_follows_the_content_height_down_as_well_as_up(live_prefcenter, browser_context):
+    host = host_site()
+    host_origin = host.url.replace("127.0.0.1", "localhost")
+    try:
+        prefs = live_prefcenter(EMBED_ALLOWED_ORIGINS=[host_origin])
+        token = prefs.app.extensions["prefcenter"].links.make(LinkClaims("user-1", Purpose.EMBED))
+        page = browser_context.new_page()
+        page.goto(f"{host_origin}/?frame={prefs.url}/e/{token}/")
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("heading", name="Notification preferences").wait_for()
+        page.wait_for_function("document.querySelector('iframe').clientHeight > 400")
+        grown = frame_height(page)
+        inner = page.frames[1]
+        content = inner.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
+        assert abs(grown - content) <= 1  # sized to the content, no more
+
+        # The content gets shorter (as when a notice goes away): the frame follows it down.
+        inner.evaluate("document.querySelector('form.preferences fieldset, .section').remove()")
+        page.wait_for_function(f"document.querySelector('iframe').clientHeight < {grown}")
+        shrunk = frame_height(page)
+        content = inner.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
+        assert abs(shrunk - content) <= 1
+
+        # And back up when content comes back.
+        inner.evaluate(
+            "document.querySelector('main').append(Object.assign(document.createElement('div'),"
+            " {textContent: 'x'.repeat(4000)}))"
+        )
+        page.wait_for_function(f"document.querySelector('iframe').clientHeight > {shrunk}")
+    finally:
+        host.stop()
