@@ -143,12 +143,15 @@ def _refusals(topic: TopicState, fields: TopicFields, *, changed: bool) -> list[
         refusals.append(
             (
                 fields.status,
-                gettext("%(topic)s is required and cannot be turned off.", topic=topic.name),
+                gettext("“%(topic)s” is required and cannot be turned off.", topic=topic.name),
             )
         )
     elif not topic.required and status is PreferenceStatus.REQUIRED:
         refusals.append(
-            (fields.status, gettext("%(topic)s can only be turned on or off.", topic=topic.name))
+            (
+                fields.status,
+                gettext("“%(topic)s” can only be turned on or off.", topic=topic.name),
+            )
         )
     channels = fields.channels.data or []
     if not topic.channel_options:
@@ -156,7 +159,7 @@ def _refusals(topic: TopicState, fields: TopicFields, *, changed: bool) -> list[
             refusals.append(
                 (
                     fields.channels,
-                    gettext("%(topic)s does not offer a choice of channels.", topic=topic.name),
+                    gettext("“%(topic)s” does not offer a choice of channels.", topic=topic.name),
                 )
             )
     elif not channels and changed:
@@ -164,7 +167,9 @@ def _refusals(topic: TopicState, fields: TopicFields, *, changed: bool) -> list[
             refusals.append(
                 (
                     fields.channels,
-                    gettext("%(topic)s is required: keep at least one channel.", topic=topic.name),
+                    gettext(
+                        "“%(topic)s” is required: keep at least one channel.", topic=topic.name
+                    ),
                 )
             )
         elif status is PreferenceStatus.OPTED_IN:
@@ -249,8 +254,7 @@ def topic_texts() -> dict[str, str]:
     return {
         "required": gettext("Required"),
         "required_why": gettext(
-            "Required: we send these to keep your account working and safe, so they cannot be"
-            " turned off."
+            "We send these to keep your account working and safe, so they cannot be turned off."
         ),
         "choose_how": gettext("You can choose how you get them."),
         "get_by": gettext("Get “%(topic)s” by"),

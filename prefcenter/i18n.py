@@ -18,6 +18,7 @@ language is carried in the links and forms the page builds instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -33,6 +34,7 @@ from flask import (
     url_for,
 )
 from flask_babel import Babel, get_locale, gettext, pgettext, refresh
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
@@ -97,18 +99,35 @@ def text_direction() -> str:
     return "rtl" if current_locale() in RIGHT_TO_LEFT else "ltr"
 
 
-def join_names(names: list[str]) -> str:
-    """Names as a list in the page's language: "Email, Push notification"."""
+def list_separator() -> str:
+    """What separates the items of a list in the page's language: ", " (Arabic: "، ")."""
     # Translators: separates the items of a list, as in "Email, Push notification".
-    return pgettext("list separator", ", ").join(names)
+    return pgettext("list separator", ", ")
+
+
+def join_names(names: Iterable[str]) -> Markup:
+    """Names as a list in the page's language, for a page: "Email, Push notification".
+
+    Each name is escaped and isolated in `<bdi>`, so that in a right-to-left page a list of
+    Latin names (topic names come from the Courier workspace as they are) keeps each name
+    separate and reads right to left, rather than running together with the separators.
+    """
+    return Markup(escape(list_separator())).join(
+        Markup("<bdi>{}</bdi>").format(name) for name in names
+    )
 
 
 def and_list(names: list[str]) -> str:
-    """Names as a phrase in the page's language: "Email, Push notification and In-app inbox"."""
+    """Names as a phrase in the page's language: "Email, Push notification and In-app inbox".
+
+    Plain text: its sentences are also sent to the page's script, which shows them as text.
+    """
     if len(names) <= 1:
         return "".join(names)
     # Translators: the end of a list, as in "Email, Push notification and In-app inbox".
-    return gettext("%(items)s and %(last)s", items=join_names(names[:-1]), last=names[-1])
+    return gettext(
+        "%(items)s and %(last)s", items=list_separator().join(names[:-1]), last=names[-1]
+    )
 
 
 def languages() -> list[dict[str, Any]]:
@@ -165,7 +184,10 @@ def register_i18n(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
     app.jinja_env.filters["join_names"] = join_names
     app.jinja_env.globals.update(
-        current_locale=current_locale, text_direction=text_direction, languages=languages
+        current_locale=current_locale,
+        text_direction=text_direction,
+        languages=languages,
+        list_separator=list_separator,
     )
 
     @app.before_request

@@ -105,7 +105,7 @@ def test_no_change_says_so_and_writes_nothing(page_form, courier_state):
 @pytest.mark.parametrize(
     ("topic", "message"),
     [
-        (seed.TOPIC_SECURITY, "Security alerts is required: keep at least one channel."),
+        (seed.TOPIC_SECURITY, "“Security alerts” is required: keep at least one channel."),
         (
             seed.TOPIC_COMMENTS,
             "Choose at least one channel for Comments and mentions, or turn it off.",

@@ -34,3 +34,13 @@ def test_every_id_gives_a_safe_name_that_leads_back_to_it(topic_id):
 def test_ids_that_only_look_alike_get_different_names():
     assert field_key("a-b") != field_key("a_b")
     assert field_key("t_x") != field_key("x")
+
+
+@pytest.mark.parametrize("locale", ["en", "de", "es", "fr", "ar"])
+def test_the_reason_a_topic_is_required_does_not_repeat_its_badge(app, locale):
+    """The "Required" badge is followed by the reason, which does not say "Required" again."""
+    from prefcenter.forms import topic_texts
+
+    with app.test_request_context(f"/?lang={locale}"):
+        texts = topic_texts()
+    assert not texts["required_why"].casefold().startswith(texts["required"].casefold())

@@ -411,3 +411,31 @@ def test_the_stylesheet_mirrors_for_right_to_left(client):
     physical = re.findall(r"[^-\w](?:(?:margin|padding|border)-(?:left|right)|left|right)\s*:", css)
     assert not physical
     assert re.search(r'\[dir="rtl"\] \.switch:checked::before \{ transform: translateX\(-', css)
+
+
+def test_names_in_a_list_are_isolated_so_latin_names_stay_apart_in_arabic(app):
+    """Topic names come from Courier as they are, often English: each one in its own <bdi>,
+    escaped, joined by the language's separator; a channel phrase stays plain text (the page's
+    script shows it as text)."""
+    from prefcenter.i18n import and_list, join_names
+
+    with app.test_request_context("/?lang=ar"):
+        joined = join_names(["Product updates", "Q&A <digest>"])
+        assert str(joined) == "<bdi>Product updates</bdi>، <bdi>Q&amp;A &lt;digest&gt;</bdi>"
+        rendered = app.jinja_env.from_string(
+            '{{ ngettext("Turned off: %(topics)s.", "Turned off: %(topics)s.", 2,'
+            " topics=names | join_names) }}"
+        ).render(names=["A<b>", "C"])
+        assert "<bdi>A&lt;b&gt;</bdi>، <bdi>C</bdi>" in rendered
+        assert "<" not in and_list(["Email", "Webhook"])
+
+
+def test_the_arabic_plural_forms_are_in_the_standard_order():
+    """[4] is 11-99 and [5] is 100-102, as CLDR, GNU gettext and Babel have them."""
+    import gettext
+
+    from babel.messages.plurals import get_plural
+
+    ours = gettext.c2py(catalog(TRANSLATIONS / "ar" / "LC_MESSAGES" / "messages.po").plural_expr)
+    standard = gettext.c2py(get_plural("ar").plural_expr)
+    assert [ours(n) for n in range(1000)] == [standard(n) for n in range(1000)]

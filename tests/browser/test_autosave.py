@@ -158,7 +158,7 @@ def test_a_validation_error_is_shown_by_the_field_and_nothing_pretends_to_save(
     page = open_page(prefs, browser_context)
     status = page.get_by_role("status")
     group = page.get_by_role("group", name="Get “Security alerts” by")
-    message = "Security alerts is required: keep at least one channel."
+    message = "“Security alerts” is required: keep at least one channel."
 
     channel(page, "Security alerts", "Email").uncheck()
     expect(status).to_have_text(

@@ -96,7 +96,7 @@ def test_the_email_link_signs_in_and_shows_the_current_choices(person: Person):
     security = page.get_by_role("checkbox", name="Security alerts")
     expect(security).to_be_checked()
     expect(security).to_be_disabled()
-    expect(page.get_by_text("Required: we send these")).to_be_visible()
+    expect(page.get_by_text("We send these to keep your account working and safe")).to_be_visible()
     expect(topic_switch(page, "Billing and receipts")).to_be_checked()
     expect(topic_switch(page, "Weekly digest")).not_to_be_checked()
     expect(channel_box(page, "Task reminders", "Push notification")).to_be_checked()
