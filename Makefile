@@ -5,6 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pyproject.toml maps templates/ and static/ into the package on purpose; setuptools warns about
+# any such mapping on every editable install.
+INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install -q
 
 .PHONY: run serve test bench chromium redis lint
 
@@ -12,8 +15,11 @@ run: $(VENV)/.run-deps
 	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
 		exec $(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
-# Production server (gunicorn.conf.py); needs COURIER_API_KEY and SECRET_KEY.
+# Production server (gunicorn.conf.py); needs COURIER_API_KEY and SECRET_KEY. Without a key each
+# gunicorn worker would run a demo emulator of its own: `make run` is the demo.
 serve: $(VENV)/.run-deps
+	$(if $(COURIER_API_KEY),,$(error COURIER_API_KEY is not set: `make serve` runs against \
+		Courier (see README, "Running in production"); for the demo, run `make run`))
 	exec $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: $(VENV)/.test-deps chromium redis
@@ -30,11 +36,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.run-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(INSTALL) -e .
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml $(VENV)/.run-deps
-	$(BIN)/pip install -q -e '.[test]'
+	$(INSTALL) -e '.[test]'
 	touch $@
 
 # Browser tests drive Debian's Chromium; Playwright's own browser downloads are not used.

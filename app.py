@@ -1,5 +1,5 @@
-"""Entry point for `flask --app app` and gunicorn (`app:app`)."""
+"""Entry point for `flask --app app` in a checkout; gunicorn serves `prefcenter.wsgi:app`."""
 
-from prefcenter import create_app
+from prefcenter.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

@@ -1,10 +1,24 @@
 """Production server settings: `gunicorn -c gunicorn.conf.py` (README, "Running in production")."""
 
 import os
+import subprocess
+import sys
+
+# Settings that cannot run the app stop the server here, with one line naming the variable and
+# status 2. Left to the workers, each would fail to boot with a traceback. Checked in a child
+# process: importing the app into this master would load it before the gevent workers patch the
+# standard library (see worker_class below).
+_checked = subprocess.run(
+    [sys.executable, "-c", "from prefcenter.config import check_environment; check_environment()"],
+    check=False,
+)
+if _checked.returncode:
+    sys.exit(_checked.returncode)
 
 # Where to listen; behind a load balancer this is usually all interfaces.
 bind = os.environ.get("BIND", "0.0.0.0:" + os.environ.get("PORT", "8000"))
-wsgi_app = "app:app"
+# In the installed package, so the server runs from any directory.
+wsgi_app = "prefcenter.wsgi:app"
 
 # Each worker process builds its own app: one pooled Courier client and catalog cache each.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))

@@ -28,7 +28,14 @@ from .ratelimits import register_rate_limits
 from .security import register_security_headers
 from .services import Services
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+def resource_dir(name: str) -> Path:
+    """templates/ or static/: inside the installed package, else at the checkout's top level."""
+    packaged = PACKAGE / name  # a wheel puts them here (pyproject.toml, package-dir)
+    return packaged if packaged.is_dir() else ROOT / name
 
 
 def create_app(
@@ -40,8 +47,8 @@ def create_app(
     """Build the app: settings, the Courier client, CSRF, routes, error pages."""
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
     )
     app.config.update(load_config(config, environ))
     courier = courier or _courier_for(app)

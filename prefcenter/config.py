@@ -6,8 +6,9 @@ import ipaddress
 import os
 import re
 import secrets
+import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from .branding import BrandError, load_brands
@@ -120,12 +121,27 @@ ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 # A host name or address as Host carries it (no port, no scheme); a leading dot: subdomains.
 HOST_NAME = re.compile(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 MIN_KEY_LENGTH = 32  # HS256 keys shorter than the hash are guessable; PyJWT warns on them too
 
 
 class ConfigError(RuntimeError):
     """The settings cannot run the app; the message names the variable to fix."""
+
+
+def exit_with(error: ConfigError) -> NoReturn:
+    """Stop a server that cannot start: one line on stderr naming the variable, status 2."""
+    print(f"prefcenter: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
+
+
+def check_environment() -> None:
+    """Exit as exit_with does when the environment's settings cannot run the app."""
+    try:
+        load_config()
+    except ConfigError as exc:
+        exit_with(exc)
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -160,6 +176,10 @@ def load_config(
     config.update(overrides or {})
 
     config["DEMO_MODE"] = not config["COURIER_API_KEY"]
+    level = str(config["LOG_LEVEL"]).upper()  # "debug" works as well as "DEBUG"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"PREFCENTER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    config["LOG_LEVEL"] = level
     if not config["SECRET_KEY"]:
         if not config["DEMO_MODE"]:
             raise ConfigError(
