@@ -261,3 +261,30 @@ def test_a_frame_rendered_before_a_key_rotation_still_saves(app_config, courier,
     response = rotated.test_client(use_cookies=False).post(form.action, data=form.submission())
     assert response.status_code == 200, text_of(response.get_data(as_text=True))
     assert "Weekly digest: turned on." in text_of(response.get_data(as_text=True))
+
+
+# ---- Messages for the host page --------------------------------------------------------------
+
+
+def host_messages(html: str) -> list[dict]:
+    """What embed.js posts to the host page from this page (data-save-event, data-embed-event)."""
+    found = re.findall(r"data-(?:save|embed)-event='([^']+)'", html)
+    return [json.loads(message.replace("&#34;", '"').replace("&quot;", '"')) for message in found]
+
+
+def test_an_expired_token_tells_the_host_page(app, frame):
+    signer = LinkSigner(app.config["LINK_SIGNING_KEYS"], {Purpose.EMBED: 60})
+    token = signer.make(LinkClaims(USER, Purpose.EMBED), now=1_000_000)
+    html = frame.get(f"/e/{token}/").get_data(as_text=True)
+    assert host_messages(html) == [{"type": "prefcenter:expired"}]
+    assert re.search(r'src="/assets/embed\.[0-9a-f]+\.js"', html)
+
+
+def test_an_ended_session_tells_the_host_page(app, frame):
+    response = frame.get(f"/e/{renewed(app, 12 * HOUR + 60)}/")
+    assert response.status_code == 410
+    assert host_messages(response.get_data(as_text=True)) == [{"type": "prefcenter:expired"}]
+
+
+def test_a_page_in_a_live_session_tells_the_host_nothing_but_its_height(frame, mint):
+    assert host_messages(frame.get(embed_url(mint)).get_data(as_text=True)) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,6 +18,11 @@ window.addEventListener("message", function (event) {
   window.prefcenterMessages.push({origin: event.origin, data: event.data});
   if (event.data && event.data.type === "prefcenter:resize") {
     document.querySelector("iframe").style.height = event.data.height + "px";
+  }
+  // As the README's host page: mint a new embed URL from the backend (here, handed over by
+  // the test) and open it in the frame.
+  if (event.data && event.data.type === "prefcenter:expired" && window.freshEmbedUrl) {
+    document.querySelector("iframe").src = window.freshEmbedUrl;
   }
 });
 """
@@ -139,5 +145,68 @@ def test_the_frame_follows_the_content_height_down_as_well_as_up(live_prefcenter
             " {textContent: 'x'.repeat(4000)}))"
         )
         page.wait_for_function(f"document.querySelector('iframe').clientHeight > {shrunk}")
+    finally:
+        host.stop()
+
+
+def test_an_expired_frame_tells_the_host_which_opens_a_fresh_link(live_prefcenter, browser_context):
+    host = host_site()
+    host_origin = host.url.replace("127.0.0.1", "localhost")
+    try:
+        prefs = live_prefcenter(EMBED_ALLOWED_ORIGINS=[host_origin])
+        links = prefs.app.extensions["prefcenter"].links
+        expired = links.make(LinkClaims("user-1", Purpose.EMBED), now=time.time() - 3600)
+        page = browser_context.new_page()
+        page.goto(f"{host_origin}/?frame={prefs.url}/e/{expired}/")
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("heading", name="This page has expired").wait_for()
+        page.wait_for_function(
+            "window.prefcenterMessages.some(m => m.data.type === 'prefcenter:expired')"
+        )
+        expired_messages = [
+            m
+            for m in page.evaluate("window.prefcenterMessages")
+            if m["data"]["type"] == "prefcenter:expired"
+        ]
+        assert expired_messages == [{"origin": prefs.url, "data": {"type": "prefcenter:expired"}}]
+
+        # The host renews: the frame shows the page again.
+        fresh = links.make(LinkClaims("user-1", Purpose.EMBED))
+        page.evaluate(f"window.freshEmbedUrl = '{prefs.url}/e/{fresh}/'")
+        page.evaluate("window.postMessage({type: 'prefcenter:expired'}, '*')")
+        frame.get_by_role("heading", name="Notification preferences").wait_for()
+    finally:
+        host.stop()
+
+
+def test_an_autosave_after_the_session_ended_leads_the_host_to_renew(
+    live_prefcenter, browser_context
+):
+    host = host_site()
+    host_origin = host.url.replace("127.0.0.1", "localhost")
+    try:
+        prefs = live_prefcenter(EMBED_ALLOWED_ORIGINS=[host_origin], EMBED_SESSION_MAX_AGE=3)
+        links = prefs.app.extensions["prefcenter"].links
+        token = links.make(LinkClaims("user-1", Purpose.EMBED))
+        page = browser_context.new_page()
+        page.goto(f"{host_origin}/?frame={prefs.url}/e/{token}/")
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("heading", name="Notification preferences").wait_for()
+        # What the host's backend will mint when asked, after the wait below.
+        fresh = links.make(LinkClaims("user-1", Purpose.EMBED), now=time.time() + 3.5)
+        page.evaluate(f"window.freshEmbedUrl = '{prefs.url}/e/{fresh}/'")
+        page.wait_for_timeout(3500)  # the session's maximum age passes with the page open
+
+        frame.get_by_role("switch", name="Weekly digest").check()
+        # Refused with 410: the page offers Reload, which shows the expired page, which tells
+        # the host, which opens its fresh link.
+        frame.get_by_role("button", name="Reload").click()
+        page.wait_for_function(
+            "window.prefcenterMessages.some(m => m.data.type === 'prefcenter:expired')"
+        )
+        frame.get_by_role("heading", name="Notification preferences").wait_for()
+        assert fresh in page.evaluate("document.querySelector('iframe').src")
+        stored = prefs.courier_state.store.user_preference("user-1", seed.TOPIC_DIGEST)
+        assert stored["status"] != "OPTED_IN"
     finally:
         host.stop()
