@@ -288,3 +288,55 @@ def test_an_ended_session_tells_the_host_page(app, frame):
 
 def test_a_page_in_a_live_session_tells_the_host_nothing_but_its_height(frame, mint):
     assert host_messages(frame.get(embed_url(mint)).get_data(as_text=True)) == []
+
+
+# Unsubscribe-all is moving to a result page shown after a redirect (views.py and
+# templates/preferences/*, another change): these pass once that page is given `save_event`.
+PENDING_SAVE_EVENT = pytest.mark.xfail(
+    reason="the unsubscribe-all result pages do not pass save_event to their template yet",
+    strict=False,
+)
+
+
+def unsubscribe_all_in_frame(frame, mint):
+    html = frame.get(embed_url(mint)).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    action = token_in(html).join(("/e/", "/unsubscribe-all"))
+    return frame.post(action, data={"csrf_token": csrf}, follow_redirects=True)
+
+
+def saved_event(html: str) -> dict:
+    events = [m for m in host_messages(html) if m["type"] == "prefcenter:saved"]
+    assert len(events) == 1, events
+    return events[0]
+
+
+@PENDING_SAVE_EVENT
+def test_unsubscribe_from_everything_tells_the_host_what_it_saved(frame, mint, courier_state):
+    response = unsubscribe_all_in_frame(frame, mint)
+    assert response.status_code == 200
+    event = saved_event(response.get_data(as_text=True))
+    assert event["failed"] == []
+    turned_off = {topic["topic_id"] for topic in event["saved"]}
+    assert seed.TOPIC_BILLING in turned_off and seed.TOPIC_SECURITY not in turned_off
+    assert {topic["status"] for topic in event["saved"]} == {"OPTED_OUT"}
+    for topic_id in turned_off:
+        assert courier_state.store.user_preference(USER, topic_id)["status"] == "OPTED_OUT"
+
+
+@PENDING_SAVE_EVENT
+def test_undoing_unsubscribe_from_everything_tells_the_host_what_it_saved(
+    frame, mint, courier_state
+):
+    html = unsubscribe_all_in_frame(frame, mint).get_data(as_text=True)
+    action = re.search(r'action="(/e/[^"]+/unsubscribe-all/undo)"', html).group(1)
+    data = {
+        name: re.search(rf'name="{name}" value="([^"]+)"', html).group(1)
+        for name in ("csrf_token", "undo")
+    }
+    response = frame.post(action, data=data, follow_redirects=True)
+    assert response.status_code == 200
+    event = saved_event(response.get_data(as_text=True))
+    assert event["failed"] == [] and seed.TOPIC_BILLING in {t["topic_id"] for t in event["saved"]}
+    assert {topic["status"] for topic in event["saved"]} == {"OPTED_IN"}
+    assert courier_state.store.user_preference(USER, seed.TOPIC_BILLING)["status"] == "OPTED_IN"
