@@ -43,14 +43,16 @@ def create_app(
     *,
     courier: CourierClient | None = None,
     environ: Mapping[str, str] | None = None,
+    instance_path: str | Path | None = None,
 ) -> Flask:
     """Build the app: settings, the Courier client, CSRF, routes, error pages."""
     app = Flask(
         __name__,
+        instance_path=str(instance_path) if instance_path else None,
         template_folder=str(resource_dir("templates")),
         static_folder=str(resource_dir("static")),
     )
-    app.config.update(load_config(config, environ))
+    app.config.update(load_config(config, environ, instance_path=app.instance_path))
     courier = courier or _courier_for(app)
     app.extensions["courier"] = courier
     minter = LinkMinter.from_config(app.config)

@@ -8,6 +8,7 @@ import re
 import secrets
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -123,6 +124,7 @@ HOST_NAME = re.compile(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+DEMO_SECRET_FILE = "demo-secret"  # in the instance folder (ignored by git)
 MIN_KEY_LENGTH = 32  # HS256 keys shorter than the hash are guessable; PyJWT warns on them too
 
 
@@ -168,9 +170,16 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def load_config(
-    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    instance_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Return checked settings; raise ConfigError naming what is missing or wrong."""
+    """Return checked settings; raise ConfigError naming what is missing or wrong.
+
+    In demo mode without SECRET_KEY, the key is kept in `instance_path` (when given), so every
+    process of one checkout (the demo server, `flask link`) signs with the same one.
+    """
     config = dict(DEFAULTS)
     config.update(_from_environment(os.environ if environ is None else environ))
     config.update(overrides or {})
@@ -186,8 +195,10 @@ def load_config(
                 "SECRET_KEY is not set. Set it to a long random value (for example the output"
                 " of `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
             )
-        # Demo mode only: a fresh key per process; sessions and links end with the process.
-        config["SECRET_KEY"] = secrets.token_urlsafe(48)
+        # Demo mode only: one key per checkout, or else per process.
+        config["SECRET_KEY"] = (
+            demo_secret(Path(instance_path)) if instance_path else secrets.token_urlsafe(48)
+        )
     # Sessions and forms are signed with SECRET_KEY and its fallbacks whatever signs links:
     # a short one lets anyone holding one cookie search for the key offline.
     _check_key_lengths("SECRET_KEY", [config["SECRET_KEY"]])
@@ -214,6 +225,35 @@ def load_config(
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
     return config
+
+
+def demo_secret(instance: Path) -> str:
+    """The demo's key in `instance`/demo-secret, created (owner-only) on first use."""
+    path = instance / DEMO_SECRET_FILE
+    if not path.exists():
+        try:
+            instance.mkdir(parents=True, exist_ok=True)
+            # Written whole under a private name, then linked into place: a process starting at
+            # the same moment reads either no file or the complete one, never half of it.
+            draft = instance / f".{DEMO_SECRET_FILE}.{os.getpid()}"
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48) + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process won the race; its key is the one to use
+            finally:
+                draft.unlink()
+        except OSError as exc:
+            raise ConfigError(f"SECRET_KEY is not set and {path} cannot be written: {exc}") from exc
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"SECRET_KEY is not set and {path} cannot be read: {exc}") from exc
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigError(f"SECRET_KEY is not set and {path} holds no usable key: delete it")
+    return key
 
 
 def _check_key_lengths(variable: str, keys: list[str]) -> None:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _HANDLER_NAME = "prefcenter-json"
@@ -55,6 +57,41 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RoutePatternFilter(logging.Filter):
+    """Put the route pattern in place of the path in the development server's request lines.
+
+    Werkzeug's server (`flask run`, `make run`) logs every request line as it came, and paths
+    carry sign-in tokens; the app's own access line already names the route.
+    """
+
+    REQUEST_LINE = re.compile(r"(?P<method>[A-Z]+) (?P<target>\S+) (?P<version>HTTP/\d(\.\d)?)")
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__()
+        self.url_map = url_map
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.REQUEST_LINE.sub(self._pattern, arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = self.REQUEST_LINE.sub(self._pattern, record.msg)
+        return True
+
+    def _pattern(self, found: re.Match[str]) -> str:
+        method, path = found["method"], found["target"].partition("?")[0]
+        try:
+            rule, _ = self.url_map.bind("localhost").match(path, method, return_rule=True)
+            route = rule.rule
+        except HTTPException:  # no route, a redirect to add a slash, a method not allowed
+            route = "(no route)"
+        except ValueError:  # not a path at all
+            route = "(unreadable)"
+        return f"{method} {route} {found['version']}"
+
+
 def current_request_id() -> str | None:
     """The id of the request being handled, if any (in its own thread or one it started)."""
     if has_request_context() and "request_id" in g:
@@ -69,6 +106,7 @@ def configure_logging(app: Flask) -> None:
     # Flask's own line for an unhandled error names the request path, which carries sign-in
     # tokens; ours names the route pattern instead.
     app.log_exception = types.MethodType(_log_exception, app)  # type: ignore[method-assign]
+    _hide_paths_from_werkzeug(app)
     # One handler per process, however many apps are built in it (tests build many).
     if not any(handler.get_name() == _HANDLER_NAME for handler in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -111,3 +149,13 @@ def _log_exception(app: Flask, exc_info: Any) -> None:
     """Log an unhandled error with the route pattern, never the path (it carries tokens)."""
     route = request.url_rule.rule if request.url_rule else "(no route)"
     app.logger.error("Exception on %s %s", request.method, route, exc_info=exc_info)
+
+
+def _hide_paths_from_werkzeug(app: Flask) -> None:
+    # One filter per process; every app has the same routes, so the latest app's map serves.
+    werkzeug_log = logging.getLogger("werkzeug")
+    for existing in werkzeug_log.filters:
+        if isinstance(existing, RoutePatternFilter):
+            existing.url_map = app.url_map
+            return
+    werkzeug_log.addFilter(RoutePatternFilter(app.url_map))

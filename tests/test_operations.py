@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
-from test_slow_clients import server_env
+from prefcenter import create_app
+from prefcenter.links import LinkClaims, Purpose
+from prefcenter.minting import LinkMinter
+
+from test_slow_clients import free_port, server_env, start, stop, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -63,3 +72,102 @@ def test_make_serve_without_an_api_key_says_why_and_points_at_make_run():
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1, lines
     assert "COURIER_API_KEY is not set" in lines[0] and "make run" in lines[0]
+
+
+def open_link(link: str) -> httpx.Response:
+    """Open a link the way a browser would, waiting for a server that is still starting."""
+    with httpx.Client(follow_redirects=True, timeout=10, trust_env=False) as browser:
+        for _ in range(100):
+            try:
+                return browser.get(link)
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        return browser.get(link)
+
+
+def test_make_run_logs_no_token_and_accepts_links_the_cli_mints(tmp_path):
+    """The demo server (werkzeug) and `flask link` share the checkout's demo key; the request
+    lines name the route, never the token."""
+    port, log = free_port(), tmp_path / "make-run.log"
+    base = f"http://127.0.0.1:{port}"
+    env = server_env()
+    server = start(["make", "-s", "run", f"PORT={port}", f"VENV={VENV}"], env, log)
+    try:
+        wait_until(lambda: "Open the demo:" in log.read_text(errors="replace"), server, log)
+        minted = run(
+            [str(BIN / "flask"), "--app", "app", "link", "user-1"],
+            {**env, "PUBLIC_BASE_URL": base},
+        )
+        assert minted.returncode == 0, minted.stderr
+        link = minted.stdout.split()[0]
+        token = link.rsplit("/", 1)[1]
+        page = open_link(link)
+        assert page.status_code == 200 and "Security alerts" in page.text
+        assert str(page.url) == f"{base}/"
+        wait_until(lambda: "/l/<token>" in log.read_text(errors="replace"), server, log)
+    finally:
+        stop(server)
+    output = log.read_text(errors="replace")
+    assert token not in output
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)  # werkzeug colours its lines
+    assert '"GET /l/<token> HTTP/1.1" 302' in plain  # werkzeug's own line, rewritten
+
+
+def test_gunicorn_logs_no_token(tmp_path):
+    emulator_log, log = tmp_path / "emulator.log", tmp_path / "gunicorn.log"
+    api_key = "operations-emulator-key"
+    command = [sys.executable, "-m", "prefcenter.emulator", "--port", "0", "--api-key", api_key]
+    emulator = start(command, server_env(), emulator_log)
+    server = None
+    try:
+        found: list[str] = []
+
+        def listening() -> bool:
+            found[:] = re.findall(
+                r"listening on (http://127\.0\.0\.1:\d+)", emulator_log.read_text()
+            )
+            return bool(found)
+
+        wait_until(listening, emulator, emulator_log)
+        address = f"127.0.0.1:{free_port()}"
+        secret_key = secrets.token_urlsafe(36)
+        env = {
+            **server_env(),
+            "COURIER_API_KEY": api_key,
+            "COURIER_BASE_URL": found[0],
+            "SECRET_KEY": secret_key,
+            "PUBLIC_BASE_URL": f"http://{address}",
+            "BIND": address,
+            "WEB_CONCURRENCY": "1",
+        }
+        server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env, log)
+        minter = LinkMinter.from_environment(
+            SECRET_KEY=secret_key, PUBLIC_BASE_URL=f"http://{address}", COURIER_API_KEY=api_key
+        )
+        link = minter.url(LinkClaims("user-1", Purpose.MANAGE))
+        token = link.rsplit("/", 1)[1]
+        page = open_link(link)
+        assert page.status_code == 200 and "Security alerts" in page.text
+        wait_until(lambda: "/l/<token>" in log.read_text(errors="replace"), server, log)
+    finally:
+        if server is not None:
+            stop(server)
+        stop(emulator)
+    output = log.read_text(errors="replace")
+    assert token not in output and secret_key not in output
+
+
+def test_the_demo_key_is_one_per_checkout_and_private(tmp_path):
+    instance = tmp_path / "instance"
+    first = create_app({"TESTING": True}, environ={}, instance_path=instance)
+    second = create_app({"TESTING": True}, environ={}, instance_path=instance)
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    secret = instance / "demo-secret"
+    assert secret.read_text().strip() == first.config["SECRET_KEY"]
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert [path.name for path in instance.iterdir()] == ["demo-secret"]
+    # A real key is never replaced by the demo's.
+    configured = create_app(
+        {"TESTING": True}, environ={"SECRET_KEY": "k" * 48}, instance_path=instance
+    )
+    assert configured.config["SECRET_KEY"] == "k" * 48
