@@ -9,7 +9,7 @@ PORT ?= 5000
 # any such mapping on every editable install.
 INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install -q
 
-.PHONY: run serve test bench chromium redis lint
+.PHONY: run serve link topics test bench chromium redis lint
 
 run: $(VENV)/.run-deps
 	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
@@ -21,6 +21,19 @@ serve: $(VENV)/.run-deps
 	$(if $(COURIER_API_KEY),,$(error COURIER_API_KEY is not set: `make serve` runs against \
 		Courier (see README, "Running in production"); for the demo, run `make run`))
 	exec $(BIN)/gunicorn -c gunicorn.conf.py
+
+# A signed link for a person: make link USER=user-1 [TOPIC=topic-id] [TENANT=...] [LOCALE=de]
+# (TOPIC: a one-click unsubscribe link). Signed like `make run`'s links, built on its address.
+link: $(VENV)/.run-deps
+	$(if $(filter command line,$(origin USER)),,$(error give the person: make link USER=user-id \
+		[TOPIC=topic-id] [TENANT=tenant-id] [LOCALE=de]; `make topics` lists the topic ids))
+	@PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
+		$(BIN)/flask --app app link '$(USER)' $(if $(TOPIC),--unsubscribe '$(TOPIC)') \
+		$(if $(TENANT),--tenant '$(TENANT)') $(if $(LOCALE),--locale '$(LOCALE)')
+
+# The workspace's sections and topic ids (the demo's without COURIER_API_KEY).
+topics: $(VENV)/.run-deps
+	@$(BIN)/flask --app app link --list-topics
 
 test: $(VENV)/.test-deps chromium redis
 	$(BIN)/pytest $(PYTEST_ARGS)

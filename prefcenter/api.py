@@ -8,7 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .access import token_authenticated
+from .courier import CourierUnavailable
 from .links import LinkClaims, Purpose
+from .minting import UnknownTopic, check_topic
 from .services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -71,4 +73,13 @@ def mint_link() -> tuple[Response, int]:
         )
     except (_BadRequest, ValueError) as exc:
         return _error(400, str(exc))
-    return jsonify(services().minter.mint(claims).to_json()), 201
+    svc = services()
+    try:
+        check_topic(claims, svc.catalog.sections, svc.courier)
+    except UnknownTopic as exc:
+        return _error(400, f"{exc}: an unsubscribe link for it could never work")
+    except CourierUnavailable:
+        response, status = _error(503, "Courier did not answer; try again in a moment")
+        response.headers["Retry-After"] = "5"
+        return response, status
+    return jsonify(svc.minter.mint(claims).to_json()), 201

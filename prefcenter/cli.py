@@ -1,18 +1,21 @@
-"""Command-line tools: `flask --app app link ...`."""
+"""Command-line tools: `flask --app app link ...` (or `make link USER=...`)."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
 
+from .courier import CourierUnavailable
 from .links import LinkClaims, Purpose
+from .minting import UnknownTopic, check_topic
+from .services import Services
 
 
 def register_commands(app: Flask) -> None:
     """Add the app's commands to `flask`."""
 
     @app.cli.command("link")
-    @click.argument("user_id")
+    @click.argument("user_id", required=False)
     @click.option("--tenant", "tenant_id", default=None, help="Tenant context of the link.")
     @click.option(
         "--unsubscribe",
@@ -23,10 +26,26 @@ def register_commands(app: Flask) -> None:
     )
     @click.option("--embed", is_flag=True, help="Print a short-lived embed URL instead.")
     @click.option("--locale", default=None, help="Language of the pages the link opens.")
+    @click.option(
+        "--list-topics",
+        is_flag=True,
+        help="Print the workspace's sections and topic ids (for --unsubscribe) and stop.",
+    )
     def link_command(
-        user_id: str, tenant_id: str | None, topic_id: str | None, embed: bool, locale: str | None
+        user_id: str | None,
+        tenant_id: str | None,
+        topic_id: str | None,
+        embed: bool,
+        locale: str | None,
+        list_topics: bool,
     ) -> None:
         """Print a signed link for USER_ID: their preferences, or unsubscribing from a topic."""
+        svc: Services = app.extensions["prefcenter"]
+        if list_topics:
+            _print_topics(svc)
+            return
+        if not user_id:
+            raise click.UsageError("Missing argument 'USER_ID' (or give --list-topics).")
         if topic_id and embed:
             raise click.UsageError("--unsubscribe and --embed cannot be combined")
         purpose = Purpose.MANAGE
@@ -40,7 +59,25 @@ def register_commands(app: Flask) -> None:
             )
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
-        link = app.extensions["prefcenter"].minter.mint(claims)
+        try:
+            check_topic(claims, svc.catalog.sections, svc.courier)
+        except UnknownTopic as exc:
+            raise click.ClickException(f"{exc}: no link printed (see --list-topics)") from None
+        except CourierUnavailable as exc:
+            raise click.ClickException(f"Courier did not answer: {exc}") from None
+        link = svc.minter.mint(claims)
         click.echo(link.url)
         for name, value in link.email_headers.items():
             click.echo(f"{name}: {value}")
+
+
+def _print_topics(svc: Services) -> None:
+    try:
+        sections = svc.catalog.sections()
+    except CourierUnavailable as exc:
+        raise click.ClickException(f"Courier did not answer: {exc}") from None
+    for section in sections:
+        click.echo(f"{section.name} (section {section.id})")
+        for topic in section.topics:
+            default = f" [{topic.default_status.value}]" if topic.default_status else ""
+            click.echo(f"  {topic.id}  {topic.name}{default}")

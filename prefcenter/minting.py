@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .config import load_config
+from .courier import CourierClient, CourierNotFound, Section
 from .links import LinkClaims, LinkSigner, Purpose
 
 # Where each purpose's token is opened.
@@ -16,6 +17,28 @@ PATHS = {
     Purpose.UNSUBSCRIBE: "/u/{token}",
     Purpose.EMBED: "/e/{token}/",
 }
+
+
+class UnknownTopic(ValueError):
+    """An unsubscribe link would name a topic Courier does not have: it could never work."""
+
+
+def check_topic(
+    claims: LinkClaims, catalog: Callable[[], Iterable[Section]], courier: CourierClient
+) -> None:
+    """Refuse an unsubscribe link for a topic Courier does not have.
+
+    The catalog answers for most topics; a topic it does not list (a legacy one) is asked of
+    Courier. Raises UnknownTopic, or CourierUnavailable when Courier cannot say.
+    """
+    if claims.purpose is not Purpose.UNSUBSCRIBE or not claims.topic_id:
+        return
+    if any(topic.id == claims.topic_id for section in catalog() for topic in section.topics):
+        return
+    try:
+        courier.get_preference(claims.user_id, claims.topic_id)
+    except CourierNotFound as exc:
+        raise UnknownTopic(f"Courier has no topic {claims.topic_id!r}") from exc
 
 
 @dataclass(frozen=True)
