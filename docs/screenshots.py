@@ -1,9 +1,10 @@
-"""The README's pictures of prefcenter, taken in Chromium and written next to this file.
+"""The README's pictures of prefcenter, taken in Chromium.
 
-The browser tests take them (tests/browser/test_screenshots.py), so they are remade with the
-code each time the suite runs; to remake only them:
+The browser tests take them (tests/browser/test_screenshots.py) on every run, into a temporary
+folder, so the code that makes them keeps working and the committed pictures stay untouched.
+To remake the README's pictures in docs/ (or anywhere else):
 
-    .venv/bin/python docs/screenshots.py
+    .venv/bin/python docs/screenshots.py [OUT_DIR]
 
 `take_screenshots` drives a running app: the test starts one on a loopback port with the Courier
 emulator behind it, and a host page on another origin that frames the embedded page.
@@ -74,8 +75,24 @@ def take_screenshots(
     return written
 
 
-if __name__ == "__main__":
+# The screenshot test writes here when set (docs/screenshots.py sets it), else to a tmp folder.
+OUT_VARIABLE = "PREFCENTER_SCREENSHOTS_DIR"
+
+
+def main(argv: list[str]) -> int:
+    """Run the screenshot test, writing the pictures to argv[0] (default: docs/)."""
+    import os
+
     import pytest
 
+    out = Path(argv[0]).resolve() if argv else DOCS
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ[OUT_VARIABLE] = str(out)
     test = ROOT / "tests" / "browser" / "test_screenshots.py"
-    raise SystemExit(pytest.main(["-q", "-p", "no:cacheprovider", str(test)]))
+    return pytest.main(["-q", "-p", "no:cacheprovider", str(test)])
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -14,7 +14,7 @@ from flask_wtf import CSRFProtect
 from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
 from .assets import register_assets
 from .audit import ConsentLog
-from .brandviews import brand_stylesheet_url, current_brand
+from .brandviews import brand_stylesheet_url, current_brand, favicon_url
 from .catalog import CatalogCache, TenantDefaultsCache
 from .cli import register_commands
 from .config import load_config
@@ -111,6 +111,7 @@ def register_template_globals(app: Flask) -> None:
         is_embedded=is_embedded,
         current_brand=current_brand,
         brand_stylesheet_url=brand_stylesheet_url,
+        favicon_url=favicon_url,
     )
 
     @app.context_processor

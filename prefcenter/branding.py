@@ -29,6 +29,7 @@ class Brand:
     primary_colour: str = "#2251cc"
     primary_colour_dark: str = "#8fb0ff"
     support_url: str = ""
+    favicon_url: str = ""  # empty: the built-in icon, drawn in primary_colour
 
     def css(self) -> str:
         """The brand's custom properties; text colours are chosen to keep WCAG AA contrast."""
@@ -46,6 +47,21 @@ class Brand:
         """A short hash of the CSS, to cache it forever under a changing URL."""
         return hashlib.sha256(self.css().encode()).hexdigest()[:12]
 
+    def favicon_svg(self) -> str:
+        """The built-in icon: a bell on a rounded square of the brand's colour."""
+        colour, mark = self.primary_colour, _readable_on(self.primary_colour)
+        return (
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+            f'<rect width="32" height="32" rx="7" fill="{colour}"/>'
+            f'<path fill="{mark}" d="M16 6a2 2 0 0 0-2 2v.6A7 7 0 0 0 9 15.3V20l-2 2.5V24h18v-1.5'
+            'L23 20v-4.7a7 7 0 0 0-5-6.7V8a2 2 0 0 0-2-2Zm-3 19a3 3 0 0 0 6 0Z"/></svg>\n'
+        )
+
+    @property
+    def favicon_version(self) -> str:
+        """A short hash of the built-in icon, to cache it forever under a changing URL."""
+        return hashlib.sha256(self.favicon_svg().encode()).hexdigest()[:12]
+
 
 class Brands:
     """The default brand and per-tenant overrides of it."""
@@ -62,9 +78,10 @@ class Brands:
         """Origins of logos hosted elsewhere, which the CSP must allow."""
         origins = set()
         for brand in (self.default, *self._tenants.values()):
-            parts = urlsplit(brand.logo_url)
-            if parts.scheme == "https" and parts.netloc:
-                origins.add(f"https://{parts.netloc}")
+            for url in (brand.logo_url, brand.favicon_url):
+                parts = urlsplit(url)
+                if parts.scheme == "https" and parts.netloc:
+                    origins.add(f"https://{parts.netloc}")
         return sorted(origins)
 
 
@@ -79,6 +96,7 @@ def load_brands(settings: Mapping[str, Any]) -> Brands:
             "primary_colour_dark": settings.get("BRAND_PRIMARY_COLOUR_DARK")
             or Brand.primary_colour_dark,
             "support_url": settings.get("BRAND_SUPPORT_URL") or "",
+            "favicon_url": settings.get("BRAND_FAVICON_URL") or "",
         },
         "BRAND_*",
     )
@@ -111,7 +129,7 @@ def _brand(base: Brand, values: Any, where: str) -> Brand:
     for name in ("primary_colour", "primary_colour_dark"):
         if not HEX_COLOUR.fullmatch(getattr(brand, name)):
             raise BrandError(f"brand {where!r}: {name} must be a colour like #2251cc")
-    for name in ("logo_url", "support_url"):
+    for name in ("logo_url", "support_url", "favicon_url"):
         url = getattr(brand, name)
         # Checked first: browsers drop tabs and newlines from URLs and read "\\" as "/", so
         # "/\\host" and "/\t/host" lead to another site as surely as "//host".

@@ -1,4 +1,5 @@
-"""The README's screenshots are remade from the code on every run (docs/screenshots.py).
+"""The README's screenshots are made from the code on every run (docs/screenshots.py), into a
+temporary folder: the committed ones in docs/ change only when docs/screenshots.py is run.
 
 Pixels are not compared (fonts differ between machines); a picture that is missing, empty, the
 wrong size or not shown in the README fails the test.
@@ -7,6 +8,7 @@ wrong size or not shown in the README fails the test.
 from __future__ import annotations
 
 import importlib.util
+import os
 import struct
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from prefcenter.links import Purpose
 from browser_fixtures import framing_host
 
 ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
 MAX_BYTES = 250_000
 
 
@@ -33,8 +36,14 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", header[16:24])
 
 
-def test_the_readme_screenshots_are_made_from_the_code(live_prefcenter, new_context):
+def docs_pictures() -> dict[str, tuple[int, bytes]]:
+    return {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in DOCS.glob("*.png")}
+
+
+def test_the_readme_screenshots_are_made_from_the_code(live_prefcenter, new_context, tmp_path):
     screenshots = load_screenshots_module()
+    out = Path(os.environ.get(screenshots.OUT_VARIABLE) or tmp_path)
+    committed = docs_pictures()
     host = framing_host()
     try:
         host_origin = host.url.replace("127.0.0.1", "localhost")
@@ -49,6 +58,7 @@ def test_the_readme_screenshots_are_made_from_the_code(live_prefcenter, new_cont
             new_context,
             lambda locale=None: prefs.link(Purpose.MANAGE, locale=locale),
             f"{host_origin}/?frame={prefs.link(Purpose.EMBED)}",
+            out,
         )
     finally:
         host.stop()
@@ -56,10 +66,12 @@ def test_the_readme_screenshots_are_made_from_the_code(live_prefcenter, new_cont
     assert set(written) == set(screenshots.SHOTS)
     readme = (ROOT / "README.md").read_text()
     for path in written.values():
-        assert path.parent == ROOT / "docs"
+        assert path.parent == out
         size = path.stat().st_size
         assert 5_000 < size <= MAX_BYTES, f"{path.name}: {size} bytes"
         assert f"docs/{path.name}" in readme, f"the README does not show {path.name}"
     assert png_size(written["phone"]) == (720, 1480)  # 360 CSS px at 2 device pixels each
     assert png_size(written["embedded"]) == (1280, 900)
     assert png_size(written["desktop-light"])[1] > 900  # the whole page
+    if out != DOCS:  # a test run: the committed pictures are left as they are
+        assert docs_pictures() == committed
