@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -30,9 +31,25 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     site-packages (a path entry, so nothing is downloaded and nothing of the checkout leaks in).
     Returns the virtualenv's python and the output of building the wheel."""
     where = tmp_path_factory.mktemp("wheel")
-    wheels, venv = where / "wheels", where / "venv"
+    source, wheels, venv = where / "source", where / "wheels", where / "venv"
+    # Built from a copy of what git would ship (tracked and new files, nothing ignored): an
+    # in-tree build would reuse the checkout's build/ folder, stale files and all.
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(source)],
         capture_output=True,
         text=True,
         timeout=120,
