@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from prefcenter import create_app
 from prefcenter.emulator import seed
+
+from faults import Fault
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parent.parent
@@ -104,3 +107,19 @@ def test_make_link_works_without_an_activated_virtualenv(tmp_path):
         [*make, "link"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert missing.returncode != 0 and "make link USER=" in missing.stderr
+
+
+def test_the_api_answers_503_when_courier_cannot_say_whether_a_topic_exists(
+    app_config, courier, faulty
+):
+    app = create_app({**app_config, "COURIER_RETRY_BUDGET": 0.0}, courier=courier, environ={})
+    faulty.faults.append(Fault("GET", r"/preferences/sections", status=503))
+    response = app.test_client().post(
+        "/api/links",
+        json={"user_id": "u1", "purpose": "unsubscribe", "topic_id": seed.TOPIC_DIGEST},
+        headers={"Authorization": f"Bearer {LINK_API_KEY}"},
+    )
+    assert response.status_code == 503
+    assert "Courier did not answer" in response.get_json()["error"]
+    assert "Retry-After" in response.headers
+    assert "token" not in response.get_json()
