@@ -65,6 +65,11 @@ def person() -> Person | None:
     return g.get("person")
 
 
+def hidden_by_host(part: str) -> bool:
+    """Whether the embedding host asked, in its token, to hide this part of the page."""
+    return is_embedded() and part in g.get("embed_hide", frozenset())
+
+
 def signed_in_as() -> str | None:
     """Who the session is signed in as, masked, for the page to say; None off the session."""
     if is_embedded() or is_by_token():
@@ -132,6 +137,7 @@ def register_access(app: Flask, csrf: CSRFProtect) -> None:
     # meet an expired record and keep the person's choices.
     app.config["WTF_CSRF_TIME_LIMIT"] = 2 * app.config["FORM_RECORD_MAX_AGE"]
     app.jinja_env.globals["signed_in_as"] = signed_in_as
+    app.jinja_env.globals["hidden_by_host"] = hidden_by_host
     app.wsgi_app = StreamedBodyLimit(  # type: ignore[method-assign]
         app.wsgi_app, app.config["MAX_CONTENT_LENGTH"]
     )
@@ -225,6 +231,7 @@ def _resolve_embedded() -> None:
         use_link_locale(claims.locale)
         raise EmbedLinkExpired()
     g.person = Person(claims.user_id, claims.tenant_id)
+    g.embed_hide = claims.hide  # the renewed token keeps it too
     # No cookies here: the token carries the language, the one picked on this page if any.
     locale = requested_locale() or claims.locale
     use_link_locale(locale)

@@ -13,6 +13,9 @@ ISSUER = "prefcenter"
 ALGORITHM = "HS256"
 # Tolerate small clock differences between the sender that minted a link and this server.
 LEEWAY_SECONDS = 60
+# Parts of the embedded page the host page may hide, having its own: the page's heading, its
+# language picker and the demo banner.
+HIDEABLE = frozenset({"heading", "language", "banner"})
 
 
 class Purpose(StrEnum):
@@ -60,8 +63,19 @@ class LinkClaims:
     # view and carries this across, so the session as a whole can end. A loaded link without
     # the `ses` claim began when it was issued. Not part of whom the link names, so not compared.
     session_started: int | None = field(default=None, compare=False)
+    # Parts of an embedded page its host hides (see HIDEABLE); kept as the token is renewed.
+    hide: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        # Accept any collection of names (a list from JSON, a tuple from the command line).
+        if isinstance(self.hide, str):
+            raise ValueError("'hide' is a collection of names, not one string")
+        object.__setattr__(self, "hide", frozenset(self.hide))
+        unknown = ", ".join(sorted(self.hide - HIDEABLE))
+        if unknown:
+            raise ValueError(f"cannot hide {unknown}: choose from {', '.join(sorted(HIDEABLE))}")
+        if self.hide and self.purpose is not Purpose.EMBED:
+            raise ValueError("only an embed link can hide parts of the page")
         # "." and ".." cannot name anything in a Courier path (Courier's SDK refuses them), so
         # a link naming one could never be served: refuse it when minted and when read.
         for name, value in (
@@ -96,6 +110,8 @@ class LinkSigner:
         payload.update({name: value for name, value in optional.items() if value})
         if claims.session_started is not None:
             payload["ses"] = min(claims.session_started, issued)
+        if claims.hide:
+            payload["hide"] = sorted(claims.hide)
         return jwt.encode(payload, self._keys[0], algorithm=ALGORITHM)
 
     def load(self, token: str, purpose: Purpose) -> LinkClaims:
@@ -172,6 +188,9 @@ def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:
     started = payload.get("ses", issued)
     if not isinstance(started, int) or isinstance(started, bool):
         raise LinkInvalid("this link is not valid")
+    hide = payload.get("hide", [])
+    if not isinstance(hide, list) or not all(isinstance(name, str) for name in hide):
+        raise LinkInvalid("this link is not valid")
     try:
         return LinkClaims(
             user_id=user_id,
@@ -181,6 +200,7 @@ def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:
             locale=optional_text("locale"),
             # A session cannot have begun after the link that carries it was issued.
             session_started=min(started, issued),
+            hide=frozenset(hide),
         )
     except ValueError as exc:
         raise LinkInvalid("this link is not valid") from exc

@@ -149,3 +149,50 @@ def test_a_session_start_that_is_not_a_whole_number_is_invalid(ses):
     }
     with pytest.raises(LinkInvalid):
         LinkSigner([KEY], AGES).load(jwt.encode(payload, KEY, algorithm="HS256"), Purpose.EMBED)
+
+
+# ---- What an embedded page's host hides ------------------------------------------------------
+
+
+def test_an_embed_link_carries_the_parts_its_host_hides():
+    signer = LinkSigner([KEY], AGES)
+    claims = LinkClaims("user-1", Purpose.EMBED, hide=frozenset({"heading", "banner"}))
+    token = signer.make(claims)
+    assert jwt.decode(token, options={"verify_signature": False})["hide"] == ["banner", "heading"]
+    assert signer.load(token, Purpose.EMBED).hide == {"heading", "banner"}
+    plain = signer.make(LinkClaims("user-1", Purpose.EMBED))
+    assert "hide" not in jwt.decode(plain, options={"verify_signature": False})
+    assert signer.load(plain, Purpose.EMBED).hide == frozenset()
+
+
+def test_parts_to_hide_may_be_given_as_a_list():
+    assert LinkClaims("user-1", Purpose.EMBED, hide=["language"]).hide == {"language"}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("purpose", "hide"),
+    [
+        (Purpose.EMBED, {"footer"}),
+        (Purpose.EMBED, "heading"),
+        (Purpose.MANAGE, {"heading"}),
+        (Purpose.UNSUBSCRIBE, {"banner"}),
+    ],
+)
+def test_only_known_parts_of_an_embedded_page_can_be_hidden(purpose, hide):
+    with pytest.raises(ValueError):
+        LinkClaims("user-1", purpose, topic_id="pt_x", hide=hide)
+
+
+@pytest.mark.parametrize("hide", ["heading", ["footer"], [1], {"heading": True}, None])
+def test_a_link_hiding_what_cannot_be_hidden_is_invalid(hide):
+    now = int(time.time())
+    payload = {
+        "iss": "prefcenter",
+        "aud": Purpose.EMBED.audience,
+        "sub": "user-1",
+        "iat": now,
+        "exp": now + 60,
+        "hide": hide,
+    }
+    with pytest.raises(LinkInvalid):
+        LinkSigner([KEY], AGES).load(jwt.encode(payload, KEY, algorithm="HS256"), Purpose.EMBED)
