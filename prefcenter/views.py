@@ -12,6 +12,7 @@ before replacing them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 from flask import (
@@ -51,6 +52,7 @@ bp = Blueprint("preferences", __name__)
 links_bp = Blueprint("links", __name__)
 
 UNDO_SALT = "prefcenter.undo-unsubscribe-all"
+RESULT_SALT = "prefcenter.unsubscribe-all-result"
 SIGNED_OUT_MESSAGE = lazy_gettext(
     "You are signed out, so nothing was saved. Reload the page to sign in again."
 )
@@ -107,14 +109,17 @@ def save() -> Response | str | tuple[str | Response, int]:
     # Autosave posts only the topics it changed, naming them in `only`; the rest are as shown.
     only = set(request.form.getlist("only")) if wants_json() else set()
     form = build_preferences_form(_only(shown, only) if only else shown, rendered, submitted=True)
-    if not form.validate():
+    # A topic's problem stays with that topic: the valid changes beside it are still saved.
+    refused = set() if form.validate() else _refused_topics(form)
+    errors = form.error_summary()
+    if form.rendered.errors or (errors and not refused):
         if wants_json():
-            errors = [{"field": f, "message": m} for f, m in form.error_summary()]
-            return jsonify({"errors": errors}), 400
+            return jsonify({"errors": [{"field": f, "message": m} for f, m in errors]}), 400
         return _render_page(shown, form), 400
 
     shown_topics = topics_of(shown)
-    changes = changed_topics(shown_topics, form.choices())
+    chosen = {t: c for t, c in form.choices().items() if t not in refused}
+    changes = changed_topics(shown_topics, chosen)
     via = Via.EMBEDDED_PAGE if is_embedded() else Via.MANAGE_PAGE
     outcome = _save(via, who, shown_topics, changes)
     described = _described(shown_topics, outcome)
@@ -125,7 +130,16 @@ def save() -> Response | str | tuple[str | Response, int]:
     # meets the same change and again leaves it alone.
     now_shown = _with_topics(shown, outcome.saved)
     if wants_json():
-        return _json_outcome(now_shown, who, described, outcome, conflicts, nothing=not changes)
+        return _json_outcome(
+            now_shown, who, described, outcome, conflicts, nothing=not changes, errors=errors
+        )
+    if errors:
+        # The refused topics keep the person's values and their errors; the rest is saved.
+        form.rendered.data = _snapshot(now_shown, who)
+        failed = [state.name for state in outcome.failed.values()]
+        return _render_page(
+            now_shown, form, saved=saved, failed=failed, outcome=outcome, notices=conflicts
+        ), 400
     if outcome.failed:
         form.rendered.data = _snapshot(now_shown, who)
         failed = [state.name for state in outcome.failed.values()]
@@ -154,9 +168,23 @@ def save() -> Response | str | tuple[str | Response, int]:
     return redirect(url_for(".page"))
 
 
+@bp.get("/unsubscribe-all")
+def confirm_unsubscribe_all() -> str | tuple[str, int]:
+    """Ask before turning everything off, saying what goes off and what stays on."""
+    who = person()
+    if who is None:
+        return _signed_out()
+    topics = topics_of(_read_page(who))
+    return render_template(
+        "preferences/unsubscribe_all_confirm.html",
+        turning_off=[t for t in topics.values() if not t.required and t.opted_in],
+        still_receiving=[t for t in topics.values() if t.required],
+    )
+
+
 @bp.post("/unsubscribe-all")
-def unsubscribe_all() -> str | tuple[str, int]:
-    """Opt the person out of every topic they may leave, and say what they will still get."""
+def unsubscribe_all() -> Response | tuple[str, int]:
+    """Opt the person out of every topic they may leave, then show the result (PRG)."""
     who = person()
     if who is None:
         return _signed_out()
@@ -168,22 +196,49 @@ def unsubscribe_all() -> str | tuple[str, int]:
         if not topic.required and topic.opted_in
     }
     outcome = _save(Via.UNSUBSCRIBE_ALL, who, topics, changes)
+    return _to_result(who, "off", outcome)
+
+
+@bp.get("/unsubscribe-all/done/<result>")
+def unsubscribe_all_result(result: str) -> str | tuple[str, int]:
+    """What "unsubscribe from everything" (or its Undo) did, safe to reload.
+
+    The result travels signed in the address rather than in the session: a framed page has
+    no cookies, and a reload (or another language) must still offer Undo. It names the
+    person only by a digest.
+    """
+    who = person()
+    if who is None:
+        return _signed_out()
+    try:
+        data = _result_serializer().loads(result, max_age=current_app.config["UNDO_MAX_AGE"])
+    except BadData:
+        return render_template("errors/stale_form.html"), 400
+    if not isinstance(data, dict) or data.get("w") != _who_digest(who):
+        return render_template("errors/stale_form.html"), 400
+    topics = topics_of(_read_page(who))
+    done = [t for t in topics.values() if t.topic_id in data.get("t", [])]  # page order
+    failed = [t for t in topics.values() if t.topic_id in data.get("f", [])]
+    status = 502 if failed else 200
+    if data.get("k") == "on":
+        return render_template(
+            "preferences/unsubscribe_all_undone.html", turned_on=done, failed=failed
+        ), status
     undo = _undo_serializer().dumps(
-        {"u": who.user_id, "n": who.tenant_id or "", "t": sorted(outcome.saved)}
+        {"u": who.user_id, "n": who.tenant_id or "", "t": [t.topic_id for t in done]}
     )
-    status = 502 if outcome.failed else 200
     return render_template(
         "preferences/unsubscribed_all.html",
-        turned_off=[topics[t] for t in outcome.saved],
-        failed=[topics[t] for t in outcome.failed],
+        turned_off=done,
+        failed=failed,
         still_receiving=[t for t in topics.values() if t.required],
-        undo=undo if outcome.saved else None,
+        undo=undo if done else None,
     ), status
 
 
 @bp.post("/unsubscribe-all/undo")
 def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
-    """Turn back on the topics an "unsubscribe from everything" turned off."""
+    """Turn back on the topics an "unsubscribe from everything" turned off (PRG)."""
     who = person()
     if who is None:
         return _signed_out()
@@ -207,13 +262,20 @@ def undo_unsubscribe_all() -> Response | str | tuple[str, int]:
         if topic_id in topics and not topics[topic_id].opted_in
     }
     outcome = _save(Via.UNSUBSCRIBE_ALL_UNDO, who, topics, changes)
-    now_shown = _with_topics(shown, outcome.saved)
-    form = build_preferences_form(now_shown, _snapshot(now_shown, who))
-    saved = list(_described(topics, outcome).values())
-    failed = [state.name for state in outcome.failed.values()]
-    return _render_page(
-        now_shown, form, saved=saved, failed=failed, outcome=outcome
-    ), 502 if failed else 200
+    return _to_result(who, "on", outcome)
+
+
+def _to_result(who: Person, kind: str, outcome: SaveOutcome) -> Response:
+    """Redirect to the result page of unsubscribe-all ("off") or its Undo ("on")."""
+    result = _result_serializer().dumps(
+        {"w": _who_digest(who), "k": kind, "t": sorted(outcome.saved), "f": sorted(outcome.failed)}
+    )
+    return redirect(url_for(".unsubscribe_all_result", result=result), 303)
+
+
+def _who_digest(who: Person) -> str:
+    """Name the person in a signed value that sits in an address, without their id."""
+    return hashlib.sha256(f"{who.user_id}\0{who.tenant_id or ''}".encode()).hexdigest()[:32]
 
 
 @links_bp.get("/l/<token>")
@@ -339,6 +401,16 @@ def _choices_kept(who: Person, old_page: tuple[SectionState, ...]) -> tuple[str,
     return _render_page(page, kept, notices={"": str(KEPT_MESSAGE)}), 400
 
 
+def _refused_topics(form) -> set[str]:
+    """The topics with an error in any of their fields, after validate()."""
+    refused = set()
+    for topic in topics_of(form.page).values():
+        fields = form.topic_fields(topic).form
+        if fields.status.errors or fields.channels.errors:
+            refused.add(topic.topic_id)
+    return refused
+
+
 def _only(page: tuple[SectionState, ...], topic_ids: set[str]) -> tuple[SectionState, ...]:
     """The page with just these topics (sections left empty go)."""
     kept = (
@@ -411,9 +483,11 @@ def _json_outcome(
     conflicts: dict[str, str],
     *,
     nothing: bool,
+    errors: list[tuple[str, str]],
 ) -> tuple[Response, int]:
-    """The autosave answer: what was saved, what failed, and the page's new snapshot."""
+    """The autosave answer: what was saved, failed or refused, and the page's new snapshot."""
     body: dict[str, object] = {
+        "errors": [{"field": f, "message": m} for f, m in errors],
         "saved": [{"topic_id": t, "message": m} for t, m in saved.items()],
         "failed": [{"topic_id": t, "name": s.name} for t, s in outcome.failed.items()],
         # Changed elsewhere meanwhile: the page should be reloaded to show what is saved.
@@ -426,7 +500,7 @@ def _json_outcome(
     }
     if is_embedded():
         body["event"] = _save_event(outcome)  # for embed.js to post to the host page
-    return jsonify(body), 502 if outcome.failed else 200
+    return jsonify(body), 502 if outcome.failed else 400 if errors else 200
 
 
 def _save_event(outcome: SaveOutcome) -> dict[str, object]:
@@ -468,6 +542,11 @@ def _snapshot_keys() -> tuple[str, list[str]]:
 
 def _snapshot(shown: tuple[SectionState, ...], who: Person) -> str:
     return dump_snapshot(shown, who, *_snapshot_keys())
+
+
+def _result_serializer() -> URLSafeTimedSerializer:
+    secret, fallbacks = _snapshot_keys()
+    return URLSafeTimedSerializer([*reversed(fallbacks), secret], salt=RESULT_SALT)
 
 
 def _undo_serializer() -> URLSafeTimedSerializer:

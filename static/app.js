@@ -3,12 +3,28 @@
 // at a time. Save still works, posting the whole form.
 (function () {
   "use strict";
+  // A page restored from the back/forward cache shows the switches as they were when left:
+  // load it again, so it shows what Courier holds now.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) window.location.reload();
+  });
   const form = document.querySelector("form.preferences");
   const status = form && form.querySelector(".autosave-status");
   if (!status || !window.fetch) return;
   const button = form.querySelector(".autosave-action"); // Undo, Retry or Reload
   const text = status.dataset; // translated messages
-  form.querySelector("[type=submit]").classList.remove("primary");
+  // Each change saves itself: Save is for pages without this script (style.css hides it).
+  document.documentElement.classList.add("js");
+  // The feedback sits beside the topic last changed, not at the foot of a long page.
+  const feedback = document.createElement("div");
+  feedback.className = "topic-feedback";
+  feedback.append(status, button);
+  form.append(feedback);
+  function placeFeedback(topic) {
+    if (topic && feedback.parentNode !== topic && !feedback.contains(document.activeElement)) {
+      topic.append(feedback);
+    }
+  }
 
   let queued = []; // changes not sent yet: {input, was}
   let unsaved = []; // sent, not saved: sent again next time
@@ -57,6 +73,7 @@
     const input = event.target;
     if (input.type !== "checkbox" || !topicOf(input)) return;
     queued.push({ input: input, was: !input.checked });
+    placeFeedback(topicOf(input));
     send();
   });
 
@@ -107,9 +124,23 @@
       form.action = data.action; // embedded: a renewed token
       document.dispatchEvent(new CustomEvent("prefcenter:autosaved", { detail: data }));
       const failed = data.failed.map((f) => f.topic_id);
-      unsaved = changes.filter((c) => failed.includes(topicOf(c.input).dataset.topic));
+      // Refused topics are sent again with the next change, so their errors stay in view.
+      const refusedTopics = (data.errors || []).map((e) => {
+        const target = e.field && document.getElementById(e.field);
+        return target && topicOf(target) ? topicOf(target).dataset.topic : null;
+      });
+      unsaved = changes.filter((c) => failed.concat(refusedTopics).includes(topicOf(c.input).dataset.topic));
       const saved = data.saved.map((s) => s.message);
+      const refused = data.errors || [];
+      // A refused topic shows its error beside it; the others were saved all the same.
+      refused.forEach((e) => showError(e.field, e.message));
       let message = saved.length ? [text.saved].concat(saved).join(" ") : text.nothing;
+      if (refused.length && !failed.length && !(data.conflicts || []).length) {
+        if (saved.length) lastSaved = changes.filter((c) => !topicOf(c.input).classList.contains("has-error"));
+        const why = [text.notSaved].concat(refused.map((e) => e.message)).join(" ");
+        return say(saved.length ? `${message} ${why}` : why, saved.length ? text.undo : "",
+          saved.length ? undo : null, true);
+      }
       const conflicts = (data.conflicts || []).map((c) => c.message);
       if (conflicts.length) {
         // Changed elsewhere meanwhile: only a reload shows what is saved now.

@@ -187,11 +187,11 @@ def test_unsubscribe_from_everything_and_its_undo_survive_a_key_rotation(
     client = signed_in()
     html = client.get("/").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
-    done = client.post("/unsubscribe-all", data={"csrf_token": csrf})
+    done = client.post("/unsubscribe-all", data={"csrf_token": csrf}, follow_redirects=True)
     undo = HtmlForm.parse(done.get_data(as_text=True))
     browser = moved_to(rotated, client)
 
-    response = browser.post(undo.action, data=undo.submission())
+    response = browser.post(undo.action, data=undo.submission(), follow_redirects=True)
 
     assert response.status_code == 200
     assert courier_state.store.user_preference(USER, seed.TOPIC_BILLING)["status"] == "OPTED_IN"

@@ -100,9 +100,9 @@ def test_unsubscribe_all_and_its_undo_record_each_topic(signed_in, audit_path):
     client = signed_in()
     html = client.get("/").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    done = client.post("/unsubscribe-all", data={"csrf_token": csrf})
+    done = client.post("/unsubscribe-all", data={"csrf_token": csrf}, follow_redirects=True)
     undo = HtmlForm.parse(done.get_data(as_text=True))
-    client.post(undo.action, data=undo.submission())
+    client.post(undo.action, data=undo.submission(), follow_redirects=True)
     vias = [r["via"] for r in records(audit_path)]
     assert vias.count("unsubscribe_all") == 4
     assert vias.count("unsubscribe_all_undo") == 4

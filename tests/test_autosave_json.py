@@ -113,11 +113,11 @@ def test_no_change_says_so_and_writes_nothing(page_form, courier_state):
     ],
     ids=["last channel of a required topic", "no channel on an opted-in topic"],
 )
-def test_a_validation_error_names_the_field_and_writes_nothing(
+def test_a_validation_error_names_the_field_and_the_valid_change_beside_it_saves(
     page_form, courier_state, topic, message
 ):
     client, form = page_form
-    form.set(status_name(seed.TOPIC_DIGEST), "OPTED_IN", True)  # valid, but not written either
+    form.set(status_name(seed.TOPIC_DIGEST), "OPTED_IN", True)  # valid: saved all the same
     for control in form.controls:
         if control.name == channels_name(topic):
             control.checked = False
@@ -125,8 +125,12 @@ def test_a_validation_error_names_the_field_and_writes_nothing(
     response = autosave(client, form)
 
     assert response.status_code == 400
-    assert response.get_json() == {"errors": [{"field": channels_name(topic), "message": message}]}
-    assert courier_state.count("PUT", WRITE) == 0
+    body = response.get_json()
+    assert body["errors"] == [{"field": channels_name(topic), "message": message}]
+    assert [s["topic_id"] for s in body["saved"]] == [seed.TOPIC_DIGEST]
+    assert body["rendered"]
+    assert courier_state.count("PUT", WRITE) == 1
+    assert courier_state.store.user_preference(USER, seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
 
 
 def test_a_partial_failure_answers_502_and_moves_the_snapshot_for_saved_topics_only(

@@ -216,7 +216,7 @@ def test_unsubscribe_from_everything(signed_in, courier_state, world):
     client = signed_in(tenant_id=world.tenant_id)
     token = HtmlForm.parse(client.get("/").get_data(as_text=True)).value("csrf_token")
 
-    response = client.post("/unsubscribe-all", data={"csrf_token": token})
+    response = client.post("/unsubscribe-all", data={"csrf_token": token}, follow_redirects=True)
 
     assert response.status_code == 200
     for topic in CATALOG_TOPICS + list(world.extra_topics):

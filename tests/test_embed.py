@@ -125,8 +125,11 @@ def test_the_frame_acts_only_for_the_person_in_its_token(frame, mint, courier_st
 def test_unsubscribe_from_everything_works_in_the_frame(frame, mint, courier_state):
     html = frame.get(embed_url(mint)).get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    action = re.search(r'action="(/e/[^"]+/unsubscribe-all)"', html).group(1)
-    response = frame.post(action, data={"csrf_token": csrf})
+    ask = re.search(r'href="(/e/[^"]+/unsubscribe-all)"', html).group(1)
+    confirm = frame.get(ask).get_data(as_text=True)
+    action = re.search(r'action="(/e/[^"]+/unsubscribe-all)"', confirm).group(1)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', confirm).group(1)
+    response = frame.post(action, data={"csrf_token": csrf}, follow_redirects=True)
     assert response.status_code == 200
     assert courier_state.store.user_preference(USER, seed.TOPIC_BILLING)["status"] == "OPTED_OUT"
 

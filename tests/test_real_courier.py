@@ -213,7 +213,7 @@ def test_unsubscribe_from_everything_on_a_402_plan_turns_everything_off(
     client = signed_in()
     response, form = open_page(client)
     token = form.value("csrf_token")
-    result = client.post("/unsubscribe-all", data={"csrf_token": token})
+    result = client.post("/unsubscribe-all", data={"csrf_token": token}, follow_redirects=True)
     assert result.status_code == 200
     for topic in (seed.TOPIC_BILLING, seed.TOPIC_COMMENTS, seed.TOPIC_REMINDERS):
         assert stored(courier_state, topic)["status"] == "OPTED_OUT", topic
@@ -289,7 +289,7 @@ def test_unsubscribe_from_everything_includes_topics_outside_the_catalog(
     client = signed_in()
     _response, form = open_page(client)
     token = form.value("csrf_token")
-    result = client.post("/unsubscribe-all", data={"csrf_token": token})
+    result = client.post("/unsubscribe-all", data={"csrf_token": token}, follow_redirects=True)
     assert result.status_code == 200
     assert "Partner offers" in text_of(result.get_data(as_text=True))
     for topic in (seed.LEGACY_TOPIC_GROUPED, seed.LEGACY_TOPIC_PLAIN):

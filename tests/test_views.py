@@ -232,7 +232,7 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize("_case, extra, message", REFUSALS, ids=[case[0] for case in REFUSALS])
-def test_invalid_choices_are_refused_and_nothing_is_sent(
+def test_an_invalid_topic_is_refused_beside_it_and_the_valid_change_next_to_it_saves(
     signed_in, courier_state, _case, extra, message
 ):
     client = signed_in()
@@ -244,9 +244,25 @@ def test_invalid_choices_are_refused_and_nothing_is_sent(
 
     assert response.status_code == 400
     text = text_of(response.get_data(as_text=True))
-    assert "Nothing was saved" in text and message in text
-    assert courier_state.requests == []
-    assert courier_state.store.user_preference(USER, seed.TOPIC_EVENTS)["status"] == "OPTED_OUT"
+    assert "Your other changes were saved, but not these" in text and message in text
+    assert "turned on" in text
+    assert [r.path for r in courier_state.requests if r.method == "PUT"] == [
+        f"/users/{USER}/preferences/{seed.TOPIC_EVENTS}"
+    ]
+    assert courier_state.store.user_preference(USER, seed.TOPIC_EVENTS)["status"] == "OPTED_IN"
+
+
+def test_an_invalid_topic_alone_saves_nothing(signed_in, courier_state):
+    client = signed_in()
+    _response, form = open_page(client)
+    courier_state.clear_requests()
+
+    response = client.post("/", data=form.submission((status_name(seed.TOPIC_DIGEST), "MAYBE")))
+
+    assert response.status_code == 400
+    text = text_of(response.get_data(as_text=True))
+    assert "Nothing was saved" in text and "is not a subscription status" in text
+    assert courier_state.count("PUT", r".*") == 0
 
 
 @pytest.mark.parametrize(

@@ -55,12 +55,12 @@ class Person:
             expect(self.autosave_status).to_contain_text(autosave_says)
 
     def save(self, *saved: str) -> None:
-        """Press Save; see the page again, saying what was saved (or, after autosave, nothing)."""
-        self.page.get_by_role("button", name="Save preferences").click()
+        """Press Save and see the page again, saying what was saved; with JavaScript there is
+        no Save button: each change saved itself."""
         if self.javascript:
-            notice = self.page.get_by_role("status").filter(has_text="Nothing to save")
-            expect(notice).to_be_visible()
+            expect(self.page.get_by_role("button", name="Save preferences")).to_be_hidden()
         else:
+            self.page.get_by_role("button", name="Save preferences").click()
             notice = self.page.get_by_role("status").filter(has_text="Saved")
             for message in saved:
                 expect(notice).to_contain_text(message)
@@ -150,18 +150,19 @@ def test_an_invalid_choice_is_refused_with_a_summary_linked_to_the_field(person:
     message = "Choose at least one channel for Task reminders, or turn it off."
 
     person.set(channel_box(page, "Task reminders", "Push notification"), False, message)
-    page.get_by_role("button", name="Save preferences").click()
-
-    summary = page.get_by_role("alert").filter(has_text="Nothing was saved")
-    expect(summary).to_be_visible()
-    expect(summary).to_be_focused()  # announced and in reach of the keyboard at once
     group = page.get_by_role("group", name="Get “Task reminders” by")
+    if not person.javascript:  # with JavaScript the refusal is beside the topic at once
+        page.get_by_role("button", name="Save preferences").click()
+        summary = page.get_by_role("alert").filter(has_text="Nothing was saved")
+        expect(summary).to_be_visible()
+        expect(summary).to_be_focused()  # announced and in reach of the keyboard at once
     expect(group).to_contain_text(message)
     # The person's choice is still shown, so they can correct it.
     expect(channel_box(page, "Task reminders", "Push notification")).not_to_be_checked()
 
-    summary.get_by_role("link", name=message).click()
-    expect(group).to_be_focused()
+    if not person.javascript:
+        summary.get_by_role("link", name=message).click()
+        expect(group).to_be_focused()
     assert person.stored(seed.TOPIC_REMINDERS)["custom_routing"] == ["push"]
 
     person.set(channel_box(page, "Task reminders", "Email"), True, "Task reminders: now by Email.")
@@ -253,7 +254,9 @@ def test_a_link_for_someone_else_asks_first(person: Person):
 def test_unsubscribe_from_everything_then_undo(person: Person):
     page = person.page
     person.sign_in()
-    page.get_by_role("button", name="Unsubscribe from everything").click()
+    page.get_by_role("link", name="Unsubscribe from everything…").click()
+    expect(page.get_by_role("list").filter(has_text="Security alerts")).to_contain_text("Required")
+    page.get_by_role("button", name="Yes, unsubscribe from everything").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "You are unsubscribed from everything optional"
@@ -268,9 +271,8 @@ def test_unsubscribe_from_everything_then_undo(person: Person):
     assert person.stored(seed.TOPIC_SECURITY)["status"] == "REQUIRED"
 
     page.get_by_role("button", name="Undo: turn them back on").click()
-    expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text(
-        "Billing and receipts: turned on."
-    )
+    expect(page.get_by_role("status")).to_contain_text("Billing and receipts: turned on.")
+    page.get_by_role("link", name="Back to your preferences").click()
     expect(topic_switch(page, "Billing and receipts")).to_be_checked()
     expect(topic_switch(page, "Weekly digest")).not_to_be_checked()  # was off before: stays off
     for topic_id in (seed.TOPIC_BILLING, seed.TOPIC_COMMENTS, seed.TOPIC_PRODUCT_UPDATES):
@@ -323,18 +325,22 @@ def test_a_save_while_courier_is_down_keeps_the_choices(person: Person):
     person.prefs.courier.faults.append(WRITES_FAIL)
 
     person.set(topic_switch(page, "Weekly digest"), True, "Couldn’t save Weekly digest.")
-    page.get_by_role("button", name="Save preferences").click()
-
-    alert = page.get_by_role("alert").filter(has_text="Some changes were not saved")
-    expect(alert).to_contain_text("Weekly digest")
+    if not person.javascript:
+        page.get_by_role("button", name="Save preferences").click()
+        alert = page.get_by_role("alert").filter(has_text="Some changes were not saved")
+        expect(alert).to_contain_text("Weekly digest")
     expect(topic_switch(page, "Weekly digest")).to_be_checked()  # the choice is kept
     assert person.stored(seed.TOPIC_DIGEST)["status"] == "OPTED_OUT"
 
     person.prefs.courier.faults.clear()
-    page.get_by_role("button", name="Save preferences").click()
-    expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text(
-        "Weekly digest: turned on."
-    )
+    if person.javascript:
+        page.get_by_role("button", name="Retry").click()
+        expect(person.autosave_status).to_contain_text("Weekly digest: turned on.")
+    else:
+        page.get_by_role("button", name="Save preferences").click()
+        expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text(
+            "Weekly digest: turned on."
+        )
     assert person.stored(seed.TOPIC_DIGEST)["status"] == "OPTED_IN"
     page.reload()
     expect(topic_switch(page, "Weekly digest")).to_be_checked()
@@ -348,11 +354,12 @@ def test_a_partly_failed_save_says_what_was_not_saved(person: Person):
 
     person.set(topic_switch(page, "Weekly digest"), True, "Couldn’t save Weekly digest.")
     person.set(topic_switch(page, "Product updates"), False, "Product updates: turned off.")
-    page.get_by_role("button", name="Save preferences").click()
-
-    alert = page.get_by_role("alert").filter(has_text="Some changes were not saved")
-    expect(alert).to_contain_text("did not take these changes: Weekly digest.")
-    if not person.javascript:  # with JavaScript it was saved before Save was pressed
+    if person.javascript:  # said beside the topic changed last, which saved
+        expect(person.autosave_status).to_contain_text("Couldn’t save Weekly digest.")
+    else:
+        page.get_by_role("button", name="Save preferences").click()
+        alert = page.get_by_role("alert").filter(has_text="Some changes were not saved")
+        expect(alert).to_contain_text("did not take these changes: Weekly digest.")
         expect(alert).to_contain_text("Product updates: turned off.")
     expect(topic_switch(page, "Weekly digest")).to_be_checked()
     expect(topic_switch(page, "Product updates")).not_to_be_checked()
@@ -371,10 +378,12 @@ def test_the_embedded_page_saves_inside_a_host_page(live_prefcenter, new_context
         expect(frame.get_by_role("heading", level=1)).to_have_text("Notification preferences")
 
         frame.get_by_role("switch", name="Weekly digest").check()
-        frame.get_by_role("button", name="Save preferences").click()
-        if javascript:  # autosaved first; Save then finds nothing left to do
-            expect(frame.get_by_role("status").filter(has_text="Nothing to save")).to_be_visible()
+        if javascript:  # saved itself, said beside the topic
+            expect(frame.locator(".topic-feedback [role=status]")).to_contain_text(
+                "Weekly digest: turned on."
+            )
         else:
+            frame.get_by_role("button", name="Save preferences").click()
             expect(frame.get_by_role("status").filter(has_text="Saved")).to_contain_text(
                 "Weekly digest: turned on."
             )
