@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "wheel-emulator-key"
 
 
+def outside_env() -> dict[str, str]:
+    """The environment for the wheel's processes: nothing that would put the checkout on
+    their path."""
+    return {k: v for k, v in server_env().items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A fresh virtualenv holding only the wheel; its dependencies come from this one's
@@ -53,15 +59,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         capture_output=True,
         text=True,
         timeout=120,
+        env=outside_env(),
     )
     assert built.returncode == 0, built.stdout + built.stderr
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=outside_env()
+    )
     python = venv / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
         text=True,
         check=True,
+        env=outside_env(),
     ).stdout.strip()
     # Appended after the venv's own site-packages: the installed wheel is found first, and .pth
     # files there (this checkout's editable install) are not run.
@@ -77,11 +87,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             "install",
             "--no-deps",
             "--no-index",
+            "--ignore-installed",  # the checkout's editable install is on the path too
             str(wheel),
         ],
         capture_output=True,
         text=True,
         timeout=120,
+        env=outside_env(),
     )
     assert install.returncode == 0, install.stdout + install.stderr
     return python, built.stdout + built.stderr + install.stdout + install.stderr
@@ -101,6 +113,7 @@ def test_the_installed_wheel_holds_templates_static_files_and_translations(insta
         text=True,
         check=True,
         cwd="/",
+        env=outside_env(),
     ).stdout.strip()
     package = Path(where).parent
     assert ROOT not in package.parents
@@ -131,7 +144,7 @@ def wheel_server(installed, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """gunicorn from the wheel's virtualenv, started in an empty directory with the repo's
     gunicorn.conf.py, in front of the wheel's own emulator. Yields its URL and secret key."""
     python, _ = installed
-    env = server_env()
+    env = outside_env()
     log = tmp_path / "emulator.log"
     command = [str(python), "-m", "prefcenter.emulator", "--port", "0", "--api-key", API_KEY]
     emulator = start_in(tmp_path, command, env, log)
