@@ -109,6 +109,19 @@ def error_summary(prefs, page, host):
     return page
 
 
+def partly_refused(prefs, page, host):
+    """Without JavaScript: Save with one invalid topic beside a valid change."""
+    prefer(prefs, seed.TOPIC_REMINDERS, "OPTED_IN", "push")
+    sign_in(prefs, page)
+    channel_box(page, "Task reminders", "Push notification").uncheck()
+    topic_switch(page, "Weekly digest").check()
+    save_button(page).click()
+    expect(
+        page.get_by_role("alert").filter(has_text="Your other changes were saved")
+    ).to_be_visible()
+    return page
+
+
 def saved(prefs, page, host):
     sign_in(prefs, page)
     topic_switch(page, "Weekly digest").check()
@@ -298,6 +311,7 @@ STATES: dict[str, Callable[[LivePrefcenter, Any, str], Any]] = {
     "autosave-failed": autosave_failed,
     "autosave-refused": autosave_refused,
     "error-summary-no-js": error_summary,
+    "partly-refused-no-js": partly_refused,
     "saved": saved_after_retry,
     "saved-no-js": saved,
     "partly-failed-no-js": partly_failed,
