@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -76,7 +77,32 @@ def page() -> str | tuple[str, int]:
     if who is None:
         return _signed_out()
     shown = _read_page(who)
-    return _render_page(shown, build_preferences_form(shown, _snapshot(shown, who)))
+    form = build_preferences_form(shown, _snapshot(shown, who))
+    said = _said_after_save(who)
+    if said is None:
+        return _render_page(shown, form)
+    return _render_page(
+        shown,
+        form,
+        saved=said.get("s", []),
+        nothing=bool(said.get("n")),
+        notices={str(n): str(n) for n in said.get("c", [])},
+        save_event=said.get("e"),
+    )
+
+
+def _said_after_save(who: Person) -> dict[str, Any] | None:
+    """What an embedded save said, carried signed in the address it redirected to."""
+    value = request.args.get("said")
+    if not value or not is_embedded():
+        return None
+    try:
+        said = _result_serializer().loads(value, max_age=current_app.config["UNDO_MAX_AGE"])
+    except BadData:
+        return None  # too old, or not ours: the page alone, as Courier holds it
+    if not isinstance(said, dict) or said.get("w") != _who_digest(who):
+        return None
+    return said
 
 
 @bp.post("/")
@@ -147,18 +173,16 @@ def save() -> Response | str | tuple[str | Response, int]:
             now_shown, form, saved=saved, failed=failed, outcome=outcome, notices=conflicts
         ), 502
     if is_embedded():
-        # A framed page has no cookies for flash messages: show the result directly, with
-        # each topic as Courier now holds it.
-        held = _with_topics(shown, {**outcome.saved, **outcome.conflicts})
-        fresh = build_preferences_form(held, _snapshot(held, who))
-        return _render_page(
-            held,
-            fresh,
-            saved=saved,
-            outcome=outcome,
-            nothing=not changes,
-            notices=conflicts,
-        )
+        # A framed page has no cookies for flash messages: what to say travels signed in
+        # the address of the page it redirects to, so a reload posts nothing again.
+        said = {
+            "w": _who_digest(who),
+            "s": saved,
+            "c": list(conflicts.values()),
+            "n": not changes,
+            "e": _save_event(outcome),
+        }
+        return redirect(url_for(".page", said=_result_serializer().dumps(said)), 303)
     for message in saved:
         flash(message, "saved")
     for message in conflicts.values():
@@ -220,9 +244,17 @@ def unsubscribe_all_result(result: str) -> str | tuple[str, int]:
     done = [t for t in topics.values() if t.topic_id in data.get("t", [])]  # page order
     failed = [t for t in topics.values() if t.topic_id in data.get("f", [])]
     status = 502 if failed else 200
+    # An embedding host hears what changed, as after any save (each topic as Courier now
+    # holds it); a reload tells it again, which changes nothing for it.
+    event = _save_event(
+        SaveOutcome(saved={t.topic_id: t for t in done}, failed={t.topic_id: t for t in failed})
+    )
     if data.get("k") == "on":
         return render_template(
-            "preferences/unsubscribe_all_undone.html", turned_on=done, failed=failed
+            "preferences/unsubscribe_all_undone.html",
+            turned_on=done,
+            failed=failed,
+            save_event=event,
         ), status
     undo = _undo_serializer().dumps(
         {"u": who.user_id, "n": who.tenant_id or "", "t": [t.topic_id for t in done]}
@@ -233,6 +265,7 @@ def unsubscribe_all_result(result: str) -> str | tuple[str, int]:
         failed=failed,
         still_receiving=[t for t in topics.values() if t.required],
         undo=undo if done else None,
+        save_event=event,
     ), status
 
 
@@ -453,6 +486,7 @@ def _render_page(
     outcome: SaveOutcome | None = None,
     nothing: bool = False,
     notices: dict[str, str] | None = None,
+    save_event: dict[str, object] | None = None,
 ) -> str:
     return render_template(
         "preferences/page.html",
@@ -462,7 +496,7 @@ def _render_page(
         failed=failed or [],
         notices=list((notices or {}).values()),
         nothing_changed=nothing,
-        save_event=_save_event(outcome) if outcome is not None else None,
+        save_event=_save_event(outcome) if outcome is not None else save_event,
         channels_withdrawn=_channel_choice_withdrawn(),
     )
 

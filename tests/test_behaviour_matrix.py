@@ -232,7 +232,7 @@ def test_embedded_save(app, mint, courier_state, world):
     form.set(status_name(seed.TOPIC_BILLING), "OPTED_IN", False)
     form.set(status_name(seed.TOPIC_DIGEST), "OPTED_IN", True)
 
-    response = frame.post(form.action, data=form.submission())
+    response = frame.post(form.action, data=form.submission(), follow_redirects=True)
 
     assert response.status_code == 200
     assert held(courier_state, world, seed.TOPIC_BILLING)["status"] == "OPTED_OUT"

@@ -395,7 +395,7 @@ def test_save_form_refuses_hostile_fields_and_writes_only_valid_changes(
     event(f"answered {response.status_code}")
 
     # 200: the autosave script's JSON answer (Accept: application/json); 302: saved.
-    assert response.status_code in (200, 302) or is_refusal(response.status_code)
+    assert response.status_code in (200, 302, 303) or is_refusal(response.status_code)
     if response.status_code == 302:
         assert response.headers["Location"].split("?")[0] == "/"
     if is_refusal(response.status_code) and not refused_only_in_part(response):
@@ -421,7 +421,7 @@ def test_embedded_save_refuses_hostile_fields_and_writes_only_valid_changes(
     )
     event(f"answered {response.status_code}")
 
-    assert response.status_code == 200 or is_refusal(response.status_code)
+    assert response.status_code in (200, 303) or is_refusal(response.status_code)
     if is_refusal(response.status_code) and not refused_only_in_part(response):
         assert_no_writes(courier_state)
     assert_courier_only_saw_valid_writes(courier_state, USER)
@@ -478,7 +478,7 @@ def test_save_survives_raw_bodies_in_any_encoding(
     response = client.post(form.action, data=body, content_type=content_type, **extras)
     event(f"answered {response.status_code}")
 
-    assert response.status_code in (200, 302) or is_refusal(response.status_code)
+    assert response.status_code in (200, 302, 303) or is_refusal(response.status_code)
     if is_refusal(response.status_code) and not refused_only_in_part(response):
         assert_no_writes(courier_state)
     assert_courier_only_saw_valid_writes(courier_state, USER)

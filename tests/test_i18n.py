@@ -260,7 +260,7 @@ def test_the_embedded_page_speaks_its_tokens_language(app, mint, locale):
     assert_speaks(page, locale)
     form = HtmlForm.parse(page.get_data(as_text=True))
     form.set(f"{field_key(seed.TOPIC_DIGEST)}-status", "OPTED_IN", True)
-    saved = frame.post(form.action, data=form.submission())
+    saved = frame.post(form.action, data=form.submission(), follow_redirects=True)
     assert tr(locale, "%(topic)s: turned on.", topic="Weekly digest") in assert_speaks(
         saved, locale
     )
