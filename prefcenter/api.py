@@ -38,6 +38,16 @@ def _text(body: dict[str, Any], name: str, *, required: bool, limit: int) -> str
     return value
 
 
+def _parts(body: dict[str, object]) -> frozenset[str]:
+    """The optional `hide`: a list of the embedded page's parts its host shows itself."""
+    value = body.get("hide")
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _BadRequest("'hide' must be a list of names: heading, language, banner")
+    return frozenset(value)
+
+
 @bp.post("/links")
 @token_authenticated
 def mint_link() -> tuple[Response, int]:
@@ -70,6 +80,7 @@ def mint_link() -> tuple[Response, int]:
                 body, "topic_id", required=purpose is Purpose.UNSUBSCRIBE, limit=MAX_ID_LENGTH
             ),
             locale=_text(body, "locale", required=False, limit=MAX_LOCALE_LENGTH),
+            hide=_parts(body),
         )
     except (_BadRequest, ValueError) as exc:
         return _error(400, str(exc))

@@ -27,6 +27,13 @@ def register_commands(app: Flask) -> None:
     @click.option("--embed", is_flag=True, help="Print a short-lived embed URL instead.")
     @click.option("--locale", default=None, help="Language of the pages the link opens.")
     @click.option(
+        "--hide",
+        default="",
+        metavar="PARTS",
+        help="With --embed: parts of the page the host shows itself, comma separated"
+        " (heading, language, banner).",
+    )
+    @click.option(
         "--list-topics",
         is_flag=True,
         help="Print the workspace's sections and topic ids (for --unsubscribe) and stop.",
@@ -37,6 +44,7 @@ def register_commands(app: Flask) -> None:
         topic_id: str | None,
         embed: bool,
         locale: str | None,
+        hide: str,
         list_topics: bool,
     ) -> None:
         """Print a signed link for USER_ID: their preferences, or unsubscribing from a topic."""
@@ -55,7 +63,12 @@ def register_commands(app: Flask) -> None:
             purpose = Purpose.EMBED
         try:
             claims = LinkClaims(
-                user_id, purpose, tenant_id=tenant_id, topic_id=topic_id, locale=locale
+                user_id,
+                purpose,
+                tenant_id=tenant_id,
+                topic_id=topic_id,
+                locale=locale,
+                hide=frozenset(part.strip() for part in hide.split(",") if part.strip()),
             )
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None

@@ -35,7 +35,8 @@
 
   const topicOf = (el) => el.closest(".topic");
   const nameOf = (c) => topicOf(c.input).querySelector(".topic-name").textContent;
-  const list = (items) => [...new Set(items)].join(", ");
+  // Joined with the page language's separator (Arabic: "، "), as the server's lists are.
+  const list = (items) => [...new Set(items)].join(text.separator || ", ");
 
   // Urlencoded and only what changed: a page of a hundred topics with channels would
   // outgrow the request size limit as a whole multipart form.
@@ -162,6 +163,8 @@
       const message = [text.notSaved].concat(data.errors.map((e) => e.message)).join(" ");
       if (data.reload) say(message, text.reload, () => window.location.reload(), true);
       else say(message, "", null, true);
+      // An embedded session that ended: the host page (embed.js) can mint a fresh link.
+      if (code === 410) document.dispatchEvent(new CustomEvent("prefcenter:expired"));
     } else {
       const message = code ? text.failed : text.offline;
       say(message.replace("{topics}", list(changes.map(nameOf))), text.retry, retry, true);

@@ -73,6 +73,9 @@ def test_the_endpoint_is_off_unless_a_key_is_configured(app_config, courier):
         ({"user_id": "u" * 300, "purpose": "manage"}, "at most 256"),
         ({"user_id": "u\n1", "purpose": "manage"}, "printable"),
         ({"user_id": "u1", "purpose": "manage", "locale": ["de"]}, "'locale'"),
+        ({"user_id": "u1", "purpose": "embed", "hide": "heading"}, "'hide'"),
+        ({"user_id": "u1", "purpose": "embed", "hide": ["footer"]}, "cannot hide footer"),
+        ({"user_id": "u1", "purpose": "manage", "hide": ["heading"]}, "only an embed link"),
         ([1, 2], "JSON object"),
         ("nope", "JSON object"),
     ],
@@ -131,3 +134,22 @@ def test_python_senders_mint_from_the_same_environment(app, client):
 def test_an_unsubscribe_link_without_a_topic_cannot_be_minted(app):
     with pytest.raises(ValueError, match="topic"):
         app.extensions["prefcenter"].minter.mint(LinkClaims("u1", Purpose.UNSUBSCRIBE))
+
+
+def test_an_embed_link_may_hide_the_parts_its_host_shows_itself(app, client):
+    response = mint(client, {"user_id": "u1", "purpose": "embed", "hide": ["heading", "language"]})
+    assert response.status_code == 201
+    url = response.get_json()["url"].removeprefix(HOST)
+    html = app.test_client(use_cookies=False).get(url).get_data(as_text=True)
+    assert "<h1>" not in html and 'class="language-picker"' not in html
+    assert "Weekly digest" in html
+
+
+def test_the_cli_mints_an_embed_link_that_hides_parts(app):
+    result = app.test_cli_runner().invoke(args=["link", "u1", "--embed", "--hide", "heading"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip().splitlines()[0].removeprefix(HOST)
+    html = app.test_client(use_cookies=False).get(url).get_data(as_text=True)
+    assert "<h1>" not in html and 'class="language-picker"' in html
+    refused = app.test_cli_runner().invoke(args=["link", "u1", "--hide", "heading"])
+    assert refused.exit_code != 0 and "only an embed link" in refused.output
