@@ -24,7 +24,7 @@ USER = "user-1"
 FAST_RETRIES = RetryPolicy(sleep=lambda seconds: None)
 
 # Real-browser fixtures (Chromium, live servers) live in their own module.
-pytest_plugins = ["browser_fixtures"]
+pytest_plugins = ["browser_fixtures", "emulator_fixtures"]
 
 
 @pytest.fixture

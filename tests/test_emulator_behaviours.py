@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from flask import Flask
 
 from prefcenter.emulator import Behaviours, EmulatorState, create_emulator_app, seed
 from prefcenter.emulator.__main__ import _parse_args
 from prefcenter.emulator.errors import InvalidRequest
 from prefcenter.emulator.models import PreferenceWrite
-from prefcenter.emulator.testing import http_client
 
 USER = "user-9"
 PLAN_MESSAGE = "Channel delivery customization is not available for your plan"
-
-
-@pytest.fixture
-def emu_app() -> Iterator[Flask]:
-    """A seeded in-memory emulator with default behaviours."""
-    app = create_emulator_app()
-    yield app
-    app.extensions["courier_emulator"].store.close()
-
-
-@pytest.fixture
-def emu_state(emu_app: Flask) -> EmulatorState:
-    """The emulator's state."""
-    return emu_app.extensions["courier_emulator"]
-
-
-@pytest.fixture
-def behaviours(emu_state: EmulatorState) -> Behaviours:
-    """The switches of the running app, to flip in a test."""
-    return emu_state.behaviours
-
-
-@pytest.fixture
-def http(emu_app: Flask) -> Iterator[httpx.Client]:
-    """A raw HTTP client with the right API key."""
-    with http_client(emu_app) as client:
-        yield client
 
 
 def put_topic(

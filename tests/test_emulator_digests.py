@@ -13,7 +13,6 @@ from flask import Flask
 from prefcenter.emulator import EmulatorState, Store, create_emulator_app, seed
 from prefcenter.emulator.errors import InvalidRequest, NotFound
 from prefcenter.emulator.models import PreferenceWrite, TopicInput
-from prefcenter.emulator.testing import http_client
 
 USER = "user-3"
 TOPICS = f"/preferences/sections/{seed.SECTION_NEWS}/topics"
@@ -28,25 +27,6 @@ def emu_app() -> Iterator[Flask]:
     app = create_emulator_app(digest_schedules=True)
     yield app
     app.extensions["courier_emulator"].store.close()
-
-
-@pytest.fixture
-def emu_state(emu_app: Flask) -> EmulatorState:
-    """The emulator's state."""
-    return emu_app.extensions["courier_emulator"]
-
-
-@pytest.fixture
-def store(emu_state: EmulatorState) -> Store:
-    """The emulator's store."""
-    return emu_state.store
-
-
-@pytest.fixture
-def http(emu_app: Flask) -> Iterator[httpx.Client]:
-    """A raw HTTP client with the right API key."""
-    with http_client(emu_app) as client:
-        yield client
 
 
 def daily(**extra: Any) -> dict[str, Any]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from flask import Flask
 
 from prefcenter.emulator import EmulatorState, Store, create_emulator_app, seed
 from prefcenter.emulator.models import PreferenceWrite
@@ -18,33 +16,6 @@ from prefcenter.emulator.testing import http_client
 
 USER = "user-8"
 LOGS = "/preferences/logs"
-
-
-@pytest.fixture
-def emu_app() -> Iterator[Flask]:
-    """A seeded in-memory emulator."""
-    app = create_emulator_app()
-    yield app
-    app.extensions["courier_emulator"].store.close()
-
-
-@pytest.fixture
-def emu_state(emu_app: Flask) -> EmulatorState:
-    """The emulator's state."""
-    return emu_app.extensions["courier_emulator"]
-
-
-@pytest.fixture
-def store(emu_state: EmulatorState) -> Store:
-    """The emulator's store."""
-    return emu_state.store
-
-
-@pytest.fixture
-def http(emu_app: Flask) -> Iterator[httpx.Client]:
-    """A raw HTTP client with the right API key."""
-    with http_client(emu_app) as client:
-        yield client
 
 
 def put(
