@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from flask import Flask
@@ -12,27 +10,6 @@ from prefcenter.emulator import EmulatorState, create_emulator_app, seed
 from prefcenter.emulator.testing import http_client
 
 USER = "user-7"
-
-
-@pytest.fixture
-def emu_app() -> Iterator[Flask]:
-    """A seeded in-memory emulator."""
-    app = create_emulator_app()
-    yield app
-    app.extensions["courier_emulator"].store.close()
-
-
-@pytest.fixture
-def emu_state(emu_app: Flask) -> EmulatorState:
-    """The emulator's state."""
-    return emu_app.extensions["courier_emulator"]
-
-
-@pytest.fixture
-def http(emu_app: Flask) -> Iterator[httpx.Client]:
-    """A raw HTTP client with the right API key."""
-    with http_client(emu_app) as client:
-        yield client
 
 
 def assert_error(response: httpx.Response, status: int, error_type: str) -> None:
