@@ -9,7 +9,11 @@ import sys
 # process: importing the app into this master would load it before the gevent workers patch the
 # standard library (see worker_class below).
 _checked = subprocess.run(
-    [sys.executable, "-c", "from prefcenter.config import check_environment; check_environment()"],
+    [
+        sys.executable,
+        "-c",
+        "from prefcenter.platform.config import check_environment; check_environment()",
+    ],
     check=False,
 )
 if _checked.returncode:

@@ -17,7 +17,7 @@ from flask import Response
 
 from bench.common import BARE_PATH, BENCH_USER, BROWSER_HEADERS
 from prefcenter import create_app
-from prefcenter.links import LinkClaims, Purpose
+from prefcenter.access.links import LinkClaims, Purpose
 
 app = create_app()
 _captured: dict[str, bytes | str] = {}

@@ -11,7 +11,7 @@ from bench.common import (
     WRITE,
     Part,
 )
-from prefcenter.forms import topic_id_of
+from prefcenter.page.forms import topic_id_of
 
 CHANGED = (0, 1, 5, 10)
 

@@ -42,11 +42,11 @@ from urllib.parse import urlencode
 
 import httpx
 
-from prefcenter.config import ENVIRONMENT
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
 from prefcenter.emulator.seed import TOPIC_SECURITY
-from prefcenter.forms import field_key
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
+from prefcenter.page.forms import field_key
+from prefcenter.platform.config import ENVIRONMENT
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from bench import rig
 from bench.common import BENCH_USER, SECTIONS, TOPICS_PER_SECTION, Part
-from prefcenter.links import Purpose
+from prefcenter.access.links import Purpose
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -23,12 +23,12 @@ from flask.testing import FlaskClient
 from bench.common import BROWSER_HEADERS
 from bench.load import API_KEY, RAISED_LIMITS, PostForm
 from prefcenter import create_app
-from prefcenter.config import ENVIRONMENT, load_config
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.courier import CourierClient, RetryPolicy
 from prefcenter.emulator import EmulatorState, create_emulator_app
+from prefcenter.emulator.inprocess import wsgi_transport
 from prefcenter.emulator.seed import seed_catalog, seed_demo_workspace
-from prefcenter.inprocess import wsgi_transport
-from prefcenter.links import LinkClaims, Purpose
+from prefcenter.platform.config import ENVIRONMENT, load_config
 
 COURIER_URL = "http://courier.bench"  # never resolved: the transport calls the emulator app
 PUBLIC_URL = "http://127.0.0.1:5000"  # links are minted on it; the bench opens their paths

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bench import rig
 from bench.common import SECTIONS, TOPICS_PER_SECTION, Part, interleave, median, ratio
-from prefcenter.config import DEFAULTS
+from prefcenter.platform.config import DEFAULTS
 
 DELAY = 0.1  # seconds added to every Courier call
 CHANGED = 10

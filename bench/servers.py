@@ -23,10 +23,10 @@ import httpx
 
 from bench import load
 from bench.common import BENCH_USER, BROWSER_HEADERS
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
 from prefcenter.emulator import Store
 from prefcenter.emulator.seed import seed_catalog
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 READY_LINE = "bench: page captured in worker"  # printed by bench/bare_app.py once per worker

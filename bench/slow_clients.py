@@ -41,8 +41,8 @@ import httpx
 from bench import load
 from bench.common import BROWSER_HEADERS
 from bench.servers import Gunicorn, Servers
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
 
 SETUPS = {"current": "", "old gthread": "--worker-class gthread --threads 8"}
 KINDS = ("page", "one-click")

@@ -11,21 +11,27 @@ import httpx
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from .access import EMBEDDED, csrf_field, home_url, is_embedded, register_access
-from .assets import register_assets
-from .audit import ConsentLog
-from .brandviews import brand_stylesheet_url, current_brand, favicon_url
-from .catalog import CatalogCache, TenantDefaultsCache
-from .cli import register_commands
-from .config import load_config
+from .access import api
+from .access.cli import register_commands
+from .access.guard import csrf_field, register_access
+from .access.links import LinkClaims, Purpose
+from .access.minting import LinkMinter
 from .courier import CourierClient, RetryPolicy
-from .errors import register_error_handlers
-from .i18n import register_i18n
-from .links import LinkClaims, Purpose
-from .logs import configure_logging
-from .minting import LinkMinter
-from .ratelimits import register_rate_limits
-from .security import register_security_headers
+from .courier.catalog import CatalogCache, TenantDefaultsCache
+from .page import brandviews, unsubscribe, views
+from .page.brandviews import brand_stylesheet_url, current_brand, favicon_url
+from .page.consent import ConsentLog
+from .page.errors import http_error_text, register_error_handlers
+from .page.forms import field_key, topic_texts
+from .page.labels import channel_label
+from .platform import health
+from .platform.assets import register_assets
+from .platform.config import load_config
+from .platform.embedding import EMBEDDED, home_url, is_embedded
+from .platform.i18n import register_i18n
+from .platform.logs import configure_logging
+from .platform.ratelimits import register_rate_limits
+from .platform.security import register_security_headers
 from .services import Services
 
 PACKAGE = Path(__file__).resolve().parent
@@ -80,8 +86,6 @@ def create_app(
 
 def register_blueprints(app: Flask) -> None:
     """Attach the routes."""
-    from . import api, brandviews, health, unsubscribe, views
-
     app.register_blueprint(views.bp)
     app.register_blueprint(views.bp, url_prefix="/e/<embed_token>", name=EMBEDDED)
     app.register_blueprint(views.links_bp)
@@ -94,10 +98,6 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_globals(app: Flask) -> None:
     """Expose what every template may need."""
-    from .errors import http_error_text
-    from .forms import field_key, topic_texts
-    from .labels import channel_label
-
     # Drop the blank lines and indentation template tags leave behind: bytes on every view.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -131,7 +131,7 @@ def _courier_for(app: Flask) -> CourierClient:
         attempts=app.config["COURIER_RETRY_ATTEMPTS"], budget=app.config["COURIER_RETRY_BUDGET"]
     )
     if app.config["DEMO_MODE"]:
-        from .demo import demo_courier
+        from .emulator.demo import demo_courier
 
         return demo_courier(timeout, writes)
     return CourierClient(

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from .audit import ConsentLog
-from .catalog import CatalogCache, TenantDefaultsCache
+from .access.links import LinkSigner
+from .access.minting import LinkMinter
 from .courier import CourierClient
-from .links import LinkSigner
-from .minting import LinkMinter
+from .courier.catalog import CatalogCache, TenantDefaultsCache
+from .page.consent import ConsentLog
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The WSGI entry point of an installed package: gunicorn serves `prefcenter.wsgi:app`."""
 
 from . import create_app
-from .config import ConfigError, exit_with
+from .platform.config import ConfigError, exit_with
 
 try:
     app = create_app()

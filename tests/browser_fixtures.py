@@ -17,11 +17,11 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from prefcenter import create_app
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import max_ages
 from prefcenter.courier import CourierClient
 from prefcenter.emulator import create_emulator_app
-from prefcenter.inprocess import wsgi_transport
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import max_ages
+from prefcenter.emulator.inprocess import wsgi_transport
 
 from conftest import EMULATOR_KEY, FAST_RETRIES, SECRET_KEY
 from faults import Fault, FaultyCourier

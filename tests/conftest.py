@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from prefcenter import create_app
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.courier import CourierClient, RetryPolicy
 from prefcenter.emulator import create_emulator_app
-from prefcenter.inprocess import wsgi_transport
-from prefcenter.links import LinkClaims, Purpose
+from prefcenter.emulator.inprocess import wsgi_transport
 
 from faults import FaultyCourier
 

@@ -12,9 +12,9 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from prefcenter import create_app
+from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.links import Purpose
+from prefcenter.page.forms import field_key
 
 from browser_fixtures import serve
 from conftest import SECRET_KEY

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from prefcenter import create_app
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
 from prefcenter.emulator import seed
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
 
 API_KEY = "link-api-key-for-tests"
 HOST = "https://prefs.example.com"

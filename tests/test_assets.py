@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from prefcenter.assets import compact_css, compact_js
+from prefcenter.platform.assets import compact_css, compact_js
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 

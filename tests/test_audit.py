@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
+from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.links import Purpose
+from prefcenter.page.forms import field_key
 
 from faults import Fault
 from htmlform import HtmlForm

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from prefcenter.access import embed_csrf_token
+from prefcenter.access.guard import embed_csrf_token
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.links import LinkClaims, Purpose
+from prefcenter.page.forms import field_key
 
 from faults import Fault
 from htmlform import HtmlForm

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
-from prefcenter.forms import field_key
-from prefcenter.links import Purpose
+from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 

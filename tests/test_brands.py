@@ -8,8 +8,8 @@ import re
 import pytest
 
 from prefcenter import create_app
-from prefcenter.branding import Brand, contrast
-from prefcenter.config import ConfigError
+from prefcenter.platform.branding import Brand, contrast
+from prefcenter.platform.config import ConfigError
 
 from htmlform import text_of
 
@@ -73,8 +73,8 @@ def test_a_tenant_s_brand_applies_to_its_people(signed_in):
 
 
 def test_the_unsubscribe_page_wears_the_tenant_s_brand(app, mint):
+    from prefcenter.access.links import Purpose
     from prefcenter.emulator import seed
-    from prefcenter.links import Purpose
 
     token = mint("user-1", Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_DIGEST, tenant_id="globex")
     html = app.test_client().get(f"/u/{token}").get_data(as_text=True)

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from prefcenter.catalog import RETRY_PAUSE, CatalogCache
+from prefcenter.access.links import Purpose
 from prefcenter.courier import CourierUnavailable
-from prefcenter.links import Purpose
+from prefcenter.courier.catalog import RETRY_PAUSE, CatalogCache
 
 from faults import Fault
 

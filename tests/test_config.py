@@ -8,10 +8,10 @@ import socket
 import pytest
 
 from prefcenter import create_app
-from prefcenter.config import ConfigError, load_config
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.links import LinkClaims, Purpose
+from prefcenter.page.forms import field_key
+from prefcenter.platform.config import ConfigError, load_config
 
 from htmlform import HtmlForm, text_of
 

@@ -19,7 +19,7 @@ from prefcenter.courier import (
     PreferenceUpdate,
 )
 from prefcenter.emulator import create_emulator_app, seed
-from prefcenter.inprocess import wsgi_transport
+from prefcenter.emulator.inprocess import wsgi_transport
 
 from conftest import EMULATOR_KEY, FAST_RETRIES
 from faults import Fault, FaultyCourier

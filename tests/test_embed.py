@@ -10,10 +10,10 @@ import jwt
 import pytest
 
 from prefcenter import create_app
-from prefcenter.access import embed_csrf_token
+from prefcenter.access.guard import embed_csrf_token
+from prefcenter.access.links import LinkClaims, LinkSigner, Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.links import LinkClaims, LinkSigner, Purpose
+from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 

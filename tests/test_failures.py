@@ -6,7 +6,7 @@ import pytest
 
 from prefcenter import create_app
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
+from prefcenter.page.forms import field_key
 
 from faults import Fault
 from htmlform import HtmlForm, text_of

@@ -12,10 +12,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from prefcenter import create_app
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.courier import CourierClient, RetryPolicy
 from prefcenter.emulator import create_emulator_app, seed
-from prefcenter.forms import field_key
-from prefcenter.links import LinkClaims, Purpose
+from prefcenter.page.forms import field_key
 
 from conftest import EMULATOR_KEY, SECRET_KEY
 from faults import Fault, FaultyCourier

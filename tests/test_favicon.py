@@ -8,7 +8,7 @@ import re
 import pytest
 
 from prefcenter import create_app
-from prefcenter.config import ConfigError
+from prefcenter.platform.config import ConfigError
 
 
 @pytest.fixture

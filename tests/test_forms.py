@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prefcenter.forms import field_key, topic_id_of
+from prefcenter.page.forms import field_key, topic_id_of
 
 HTML_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -39,7 +39,7 @@ def test_ids_that_only_look_alike_get_different_names():
 @pytest.mark.parametrize("locale", ["en", "de", "es", "fr", "ar"])
 def test_the_reason_a_topic_is_required_does_not_repeat_its_badge(app, locale):
     """The "Required" badge is followed by the reason, which does not say "Required" again."""
-    from prefcenter.forms import topic_texts
+    from prefcenter.page.forms import topic_texts
 
     with app.test_request_context(f"/?lang={locale}"):
         texts = topic_texts()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from prefcenter import create_app
-from prefcenter.health import READINESS
+from prefcenter.platform.health import READINESS
 
 from faults import Fault
 

@@ -29,9 +29,9 @@ from hypothesis import HealthCheck, Phase, assume, event, example, given, settin
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
+from prefcenter.access.links import ISSUER, Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.links import ISSUER, Purpose
+from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 

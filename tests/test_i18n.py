@@ -14,10 +14,10 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from prefcenter.access.links import LinkClaims, LinkSigner, Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.i18n import LANGUAGES, RIGHT_TO_LEFT
-from prefcenter.links import LinkClaims, LinkSigner, Purpose
+from prefcenter.platform.i18n import LANGUAGES, RIGHT_TO_LEFT
+from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 
@@ -420,7 +420,7 @@ def test_names_in_a_list_are_isolated_so_latin_names_stay_apart_in_arabic(app):
     """Topic names come from Courier as they are, often English: each one in its own <bdi>,
     escaped, joined by the language's separator; a channel phrase stays plain text (the page's
     script shows it as text)."""
-    from prefcenter.i18n import and_list, join_names
+    from prefcenter.platform.i18n import and_list, join_names
 
     with app.test_request_context("/?lang=ar"):
         joined = join_names(["Product updates", "Q&A <digest>"])

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from prefcenter.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, Purpose
+from prefcenter.access.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, Purpose
 
 KEY = "k" * 40
 OLD_KEY = "o" * 40

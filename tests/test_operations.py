@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from prefcenter import create_app
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
 
 from test_slow_clients import free_port, server_env, start, stop, wait_until
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from prefcenter import create_app
-from prefcenter.config import ConfigError
+from prefcenter.access.links import Purpose
 from prefcenter.courier import (
     CourierClient,
     CourierUnavailable,
@@ -23,10 +23,10 @@ from prefcenter.courier import (
     RetryPolicy,
 )
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.inprocess import wsgi_transport
-from prefcenter.links import Purpose
-from prefcenter.logs import JsonFormatter, RequestIdFilter
+from prefcenter.emulator.inprocess import wsgi_transport
+from prefcenter.page.forms import field_key
+from prefcenter.platform.config import ConfigError
+from prefcenter.platform.logs import JsonFormatter, RequestIdFilter
 
 from conftest import EMULATOR_KEY, FAST_RETRIES
 from faults import Fault, FaultyCourier

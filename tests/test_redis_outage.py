@@ -11,8 +11,8 @@ import pytest
 import redis
 
 from prefcenter import create_app
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.emulator import seed
-from prefcenter.links import LinkClaims, Purpose
 
 from test_shared_limits import free_port, stop, wait_until
 

@@ -20,7 +20,7 @@ from prefcenter.courier import (
 )
 from prefcenter.courier.retries import retry_after_seconds
 from prefcenter.emulator import seed
-from prefcenter.inprocess import wsgi_transport
+from prefcenter.emulator.inprocess import wsgi_transport
 
 from conftest import EMULATOR_KEY
 from faults import Fault, FaultyCourier

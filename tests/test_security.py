@@ -11,12 +11,12 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import pytest
 
 from prefcenter import create_app
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.courier import CourierClient
 from prefcenter.emulator import create_emulator_app, seed
-from prefcenter.forms import field_key
-from prefcenter.inprocess import wsgi_transport
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.logs import JsonFormatter
+from prefcenter.emulator.inprocess import wsgi_transport
+from prefcenter.page.forms import field_key
+from prefcenter.platform.logs import JsonFormatter
 
 from conftest import FAST_RETRIES
 from faults import Fault, FaultyCourier
@@ -434,7 +434,7 @@ def test_embedded_pages_share_one_generous_limit_per_address(app_config, courier
 
 
 def test_the_default_embed_limit_is_generous():
-    from prefcenter.config import DEFAULTS
+    from prefcenter.platform.config import DEFAULTS
 
     assert DEFAULTS["RATE_LIMIT_EMBED"] == "300 per minute"
 

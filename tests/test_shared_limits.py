@@ -17,9 +17,9 @@ import httpx
 import pytest
 import redis
 
-from prefcenter.config import load_config
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
+from prefcenter.platform.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = secrets.token_urlsafe(48)

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from prefcenter.access.links import LinkClaims, LinkSigner, Purpose
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
-from prefcenter.links import LinkClaims, LinkSigner, Purpose
+from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 

@@ -29,9 +29,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prefcenter.config import ENVIRONMENT
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
+from prefcenter.platform.config import ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "slow-clients-emulator-key"

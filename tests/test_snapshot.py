@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
+from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 
@@ -21,7 +21,7 @@ def app_config(app_config):
 
 
 def test_the_record_lasts_a_day_by_default():
-    from prefcenter.config import DEFAULTS
+    from prefcenter.platform.config import DEFAULTS
 
     assert DEFAULTS["FORM_RECORD_MAX_AGE"] == 24 * 60 * 60
 

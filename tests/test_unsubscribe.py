@@ -14,9 +14,9 @@ import time
 import jwt
 import pytest
 
+from prefcenter.access.links import LinkInvalid, Purpose
 from prefcenter.courier import ChannelClassification, PreferenceStatus, PreferenceUpdate
 from prefcenter.emulator import seed
-from prefcenter.links import LinkInvalid, Purpose
 
 from htmlform import HtmlForm, text_of
 
@@ -205,7 +205,7 @@ def test_bad_links_show_plain_pages(mail_client, mint, courier_state):
 
 
 def test_an_expired_unsubscribe_link_says_so(app, mail_client):
-    from prefcenter.links import LinkClaims, LinkSigner
+    from prefcenter.access.links import LinkClaims, LinkSigner
 
     signer = LinkSigner(app.config["LINK_SIGNING_KEYS"], {Purpose.UNSUBSCRIBE: 60})
     token = signer.make(

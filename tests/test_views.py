@@ -6,7 +6,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from prefcenter.emulator import seed
-from prefcenter.forms import field_key
+from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prefcenter.links import LinkClaims, Purpose
-from prefcenter.minting import LinkMinter
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import LinkMinter
 
 from test_slow_clients import free_port, server_env, stop, wait_until
 

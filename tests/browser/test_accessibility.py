@@ -20,9 +20,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
-from prefcenter.links import Purpose
 
 from browser_fixtures import LivePrefcenter, channel_box, framing_host, topic_switch
 from faults import Fault

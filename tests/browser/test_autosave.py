@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from test_embed_in_browser import host_site
 
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.emulator import seed
-from prefcenter.links import LinkClaims, Purpose
 
 from browser_fixtures import LivePrefcenter
 from faults import Fault, FaultyCourier

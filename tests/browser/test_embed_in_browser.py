@@ -7,8 +7,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.emulator import seed
-from prefcenter.links import LinkClaims, Purpose
 
 from browser_fixtures import LiveServer, serve
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
-from prefcenter.links import Purpose
 
 from browser_fixtures import (
     LivePrefcenter,

@@ -12,9 +12,9 @@ import os
 import struct
 from pathlib import Path
 
+from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
-from prefcenter.links import Purpose
 
 from browser_fixtures import framing_host
 

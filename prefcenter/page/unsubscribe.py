@@ -28,24 +28,24 @@ from flask import (
 )
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from .access import (
+from ..access.guard import (
     is_token_bound_value,
     secret_keys,
     token_authenticated,
     token_bound_value,
 )
-from .audit import Via
-from .courier import (
+from ..access.identity import Person, SignedInBy, current_person, sign_in
+from ..access.links import LinkClaims, LinkExpired, LinkInvalid, Purpose
+from ..courier import (
     CourierNotFound,
     InvalidIdentifier,
     PreferenceStatus,
     PreferenceUpdate,
     TopicPreference,
 )
-from .i18n import chosen_locale, use_link_locale
-from .identity import Person, SignedInBy, current_person, sign_in
-from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
-from .services import services
+from ..platform.i18n import chosen_locale, use_link_locale
+from ..services import services
+from .consent import Via
 from .views import someone_else_page
 
 bp = Blueprint("unsubscribe", __name__)

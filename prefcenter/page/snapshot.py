@@ -17,8 +17,8 @@ from typing import Any
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
-from .courier import PreferenceStatus, Section, TopicPreference, channel_of
-from .identity import Person
+from ..access.identity import Person
+from ..courier import PreferenceStatus, Section, TopicPreference, channel_of
 from .preferences import SectionState, TopicState, build_page
 
 SALT = "prefcenter.rendered-preferences"

@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext
 
-from .courier import ChannelClassification
-from .i18n import and_list
+from ..courier import ChannelClassification
+from ..platform.i18n import and_list
 
 CHANNEL_LABELS = {
     ChannelClassification.EMAIL: lazy_gettext("Email"),

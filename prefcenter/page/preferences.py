@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .courier import (
+from ..courier import (
     CatalogTopic,
     Channel,
     ChannelClassification,

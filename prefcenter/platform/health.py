@@ -10,8 +10,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app, jsonify
 from flask.blueprints import BlueprintSetupState
 
-from .courier import CourierError
-from .services import services
+from ..courier import CourierError
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def ready() -> tuple[Response, int]:
 
 def _count_sections() -> int | None:
     try:
-        return len(services().courier.list_sections())
+        return len(current_app.extensions["courier"].list_sections())
     except CourierError as exc:
         log.warning("not ready: %s", exc)
         return None

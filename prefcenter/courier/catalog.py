@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
-from .courier import Section, TopicDefault
+from . import Section, TopicDefault
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .access import is_embedded
+from .embedding import is_embedded
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, redirect, request, url_for
 
-from .branding import Brand
+from ..platform.branding import Brand
 
 bp = Blueprint("brand", __name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from .courier import CourierUnavailable
+from ..courier import CourierUnavailable
+from ..services import Services
 from .links import LinkClaims, Purpose
 from .minting import UnknownTopic, check_topic
-from .services import Services
 
 
 def register_commands(app: Flask) -> None:

@@ -9,8 +9,8 @@ from flask_babel import LazyString, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from .access import EmbedLinkExpired, EmbedLinkInvalid
-from .courier import CourierError, CourierUnavailable
+from ..access.guard import EmbedLinkExpired, EmbedLinkInvalid
+from ..courier import CourierError, CourierUnavailable
 
 log = logging.getLogger(__name__)
 

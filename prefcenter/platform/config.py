@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from ..courier import DEFAULT_BASE_URL
 from .branding import BrandError, load_brands
-from .courier import DEFAULT_BASE_URL
 
 DAY = 24 * 60 * 60
 

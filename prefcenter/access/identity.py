@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask import session
 
-from .i18n import SESSION_KEY, remember_locale
+from ..platform.i18n import SESSION_KEY, remember_locale
 from .links import LinkClaims
 
 # Session keys: whom the session is for, how it began, and when it ends (if it does).

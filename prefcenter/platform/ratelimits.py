@@ -6,7 +6,7 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from .access import EMBEDDED
+from .embedding import EMBEDDED
 
 # Endpoint -> the setting holding its limit.
 LIMITS = {

@@ -19,18 +19,18 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-from .i18n import requested_locale, use_link_locale
+from ..platform.embedding import is_embedded
+from ..platform.i18n import requested_locale, use_link_locale
+from ..services import services
 from .identity import Person, current_person, masked
 from .links import LinkExpired, LinkInvalid, Purpose
-from .services import services
 
-EMBEDDED = "embedded"  # the name the page blueprint is registered under at /e/<embed_token>/
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TOO_LARGE = "prefcenter.body_too_large"  # set in the WSGI environ by StreamedBodyLimit
 
@@ -47,11 +47,6 @@ def token_authenticated(view: Any) -> Any:
     """Mark a view whose URL carries a signed token as its only credential (no session CSRF)."""
     view.authenticated_by_token = True
     return view
-
-
-def is_embedded() -> bool:
-    """Whether this request is for the embedded page."""
-    return request.blueprint == EMBEDDED
 
 
 def is_by_token() -> bool:
@@ -111,13 +106,6 @@ def csrf_field() -> Markup:
     """The hidden CSRF input for the current page's forms."""
     value = csrf_value()
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(value))
-
-
-def home_url() -> str:
-    """The preferences page for whoever this request is for."""
-    if is_embedded() and g.get("embed_token"):
-        return url_for(f"{EMBEDDED}.page", embed_token=g.embed_token)
-    return url_for("preferences.page")
 
 
 def register_access(app: Flask, csrf: CSRFProtect) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from .courier import CourierClient
-from .emulator import DEFAULT_API_KEY, create_emulator_app
+from ..courier import CourierClient
+from . import DEFAULT_API_KEY, create_emulator_app
 from .inprocess import wsgi_transport
 
 # Never resolved: WSGITransport hands every request straight to the emulator app.

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 
 from flask_babel import gettext
 
-from .audit import ConsentLog, Via
-from .courier import CourierClient, PreferenceUpdate, TopicPreference
-from .identity import Person
+from ..access.identity import Person
+from ..courier import CourierClient, PreferenceUpdate, TopicPreference
+from .consent import ConsentLog, Via
 from .labels import channel_list
 from .preferences import TopicState
 

@@ -30,14 +30,16 @@ from flask import (
 from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from .access import csrf_value, is_embedded, person, token_authenticated
-from .audit import Via
-from .courier import CourierNotFound, PreferenceStatus, TopicPreference
+from ..access.guard import csrf_value, person, token_authenticated
+from ..access.identity import Person, current_person, masked, sign_in, sign_out
+from ..access.links import LinkClaims, LinkExpired, LinkInvalid, Purpose
+from ..courier import CourierNotFound, PreferenceStatus, TopicPreference
+from ..platform.embedding import is_embedded
+from ..platform.i18n import chosen_locale, use_link_locale
+from ..services import services
+from .consent import Via
 from .errors import STALE_MESSAGE, json_refusal, wants_json
 from .forms import build_preferences_form
-from .i18n import chosen_locale, use_link_locale
-from .identity import Person, current_person, masked, sign_in, sign_out
-from .links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from .preferences import (
     SectionState,
     TopicState,
@@ -46,14 +48,13 @@ from .preferences import (
     topics_without_default,
 )
 from .saving import SaveOutcome, changed_topics, describe_change, merge_change, save_changes
-from .services import services
 from .snapshot import SnapshotExpired, SnapshotInvalid, dump_snapshot, load_snapshot
 
 bp = Blueprint("preferences", __name__)
 links_bp = Blueprint("links", __name__)
 
 UNDO_SALT = "prefcenter.undo-unsubscribe-all"
-RESULT_SALT = "prefcenter.unsubscribe-all-result"
+RESULT_SALT = "prefcenter.page.unsubscribe-all-result"
 SIGNED_OUT_MESSAGE = lazy_gettext(
     "You are signed out, so nothing was saved. Reload the page to sign in again."
 )
@@ -560,7 +561,7 @@ def _save_event(outcome: SaveOutcome) -> dict[str, object]:
 def _signed_out(*, just_signed_out: bool = False) -> tuple[str, int]:
     demo_link = None
     if current_app.config["DEMO_MODE"]:
-        from .emulator.seed import DEMO_USER_ID
+        from ..emulator.seed import DEMO_USER_ID
 
         claims = LinkClaims(DEMO_USER_ID, Purpose.MANAGE, locale=chosen_locale())
         demo_link = services().minter.url(claims)

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .access import token_authenticated
-from .courier import CourierUnavailable
+from ..courier import CourierUnavailable
+from ..services import services
+from .guard import token_authenticated
 from .links import LinkClaims, Purpose
 from .minting import UnknownTopic, check_topic
-from .services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

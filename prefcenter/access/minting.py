@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .config import load_config
-from .courier import CourierClient, CourierNotFound, Section
+from ..courier import CourierClient, CourierNotFound, Section
+from ..platform.config import load_config
 from .links import LinkClaims, LinkSigner, Purpose
 
 # Where each purpose's token is opened.
@@ -92,7 +92,7 @@ class LinkMinter:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LinkMinter:
-        """Build a minter from checked settings (see prefcenter.config)."""
+        """Build a minter from checked settings (see prefcenter.platform.config)."""
         ages = max_ages(config)
         return cls(LinkSigner(config["LINK_SIGNING_KEYS"], ages), config["PUBLIC_BASE_URL"], ages)
 

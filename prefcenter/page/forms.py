@@ -16,7 +16,7 @@ from markupsafe import Markup
 from wtforms import Field, Form, FormField, HiddenField, SelectMultipleField
 from wtforms.validators import ValidationError
 
-from .courier import ChannelClassification, PreferenceStatus
+from ..courier import ChannelClassification, PreferenceStatus
 from .labels import channel_label
 from .preferences import SectionState, TopicState, topics_of
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from .courier import PreferenceUpdate
-from .identity import Person
-from .logs import current_request_id
+from ..access.identity import Person
+from ..courier import PreferenceUpdate
+from ..platform.logs import current_request_id
 
 log = logging.getLogger("prefcenter.audit")
 

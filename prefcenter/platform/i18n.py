@@ -38,6 +38,8 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
+from .embedding import home_url, is_embedded
+
 DEFAULT_LOCALE = "en"
 # Each language by its own name, as the picker shows it.
 LANGUAGES: dict[str, str] = {
@@ -51,7 +53,7 @@ SUPPORTED_LOCALES: tuple[str, ...] = tuple(LANGUAGES)
 RIGHT_TO_LEFT = frozenset({"ar"})
 LANG_PARAM = "lang"
 SESSION_KEY = "locale"
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"  # prefcenter/translations
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -161,8 +163,6 @@ def language_url(code: str) -> str:
                 return url_for(endpoint, **{**view_args, LANG_PARAM: code})
             except BuildError:
                 return this_address
-    from .access import home_url
-
     return f"{home_url()}?{urlencode({LANG_PARAM: code})}"
 
 
@@ -193,7 +193,7 @@ def register_i18n(app: Flask) -> None:
     @app.before_request
     def remember_picked_language() -> None:
         picked = requested_locale()
-        if picked is None or _is_embedded():
+        if picked is None or is_embedded():
             return  # an embed token is re-minted with the picked language (access.py)
         if _uses_session():
             if session.get(SESSION_KEY) != picked:
@@ -232,15 +232,9 @@ def _remembered_locale() -> str | None:
     return supported_locale(session.get(SESSION_KEY)) if _uses_session() else None
 
 
-def _is_embedded() -> bool:
-    from .access import EMBEDDED
-
-    return request.blueprint == EMBEDDED
-
-
 def _uses_session() -> bool:
     """Whether this request may read and write the session: not embedded, not by token."""
-    if _is_embedded():
+    if is_embedded():
         return False
     view = current_app.view_functions.get(request.endpoint or "")
     return not getattr(view, "authenticated_by_token", False)
