@@ -26,6 +26,7 @@ from .page.forms import field_key, topic_texts
 from .page.labels import channel_label
 from .platform import health
 from .platform.assets import register_assets
+from .platform.compression import register_compression
 from .platform.config import load_config
 from .platform.embedding import EMBEDDED, home_url, is_embedded
 from .platform.i18n import register_i18n
@@ -75,6 +76,7 @@ def create_app(
     register_access(app, CSRFProtect(app))
     register_blueprints(app)
     register_security_headers(app)
+    register_compression(app)
     register_rate_limits(app)
     register_error_handlers(app)
     register_commands(app)
