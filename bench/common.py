@@ -17,10 +17,14 @@ TOPICS_PER_SECTION = 8
 # One Courier user for every measured page view, so the page the bare route replays (part 3,
 # bench/bare_app.py) is byte for byte the page the load generator asks for.
 BENCH_USER = "bench-user"
-# The bench route (bench/bare_app.py) answering a captured page's bytes.
+# The bench routes (bench/bare_app.py) answering a captured page's bytes: as they are, and
+# after the one Courier read a page view makes (the least any correct page can do).
 BARE_PATH = "/_bench/bare"
+FLOOR_PATH = "/_bench/floor"
 # As a browser asks: English pages, whatever the machine's locale.
 BROWSER_HEADERS = {"Accept-Language": "en"}
+# As a browser asks over the network: also accepting compressed answers (Chromium's list).
+WIRE_HEADERS = {**BROWSER_HEADERS, "Accept-Encoding": "gzip, deflate, br, zstd"}
 USER_READ = r"/users/[^/]+/preferences"
 CATALOG_READ = r"/preferences/sections"
 WRITE = r"/users/[^/]+/preferences/[^/]+"

@@ -1,6 +1,7 @@
 """Part 4: page weight, as a real browser (Debian's Chromium, through Playwright) fetches it on a
-first view: every response's body by resource type, uncompressed and gzipped, and any request
-to another host."""
+first view: every response's body by resource type, on the wire (as the app sent it, compressed
+when the browser accepts it) and decoded, and any request to another host; then a repeat view
+of the same page, counting the requests that reach the server."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-BUDGET = 20_000  # bytes, uncompressed, for everything a first view fetches
+BUDGET = 20_000  # bytes on the wire, for everything a first view fetches
+DEMO_BUDGET = 8_000  # the same, for the demo workspace's page
 TIMEOUT_MS = 15_000
 # Measured with esbuild (production, minified, React 18 included), per the issue.
 COMPARISON = {
@@ -36,12 +38,28 @@ COMPARISON = {
 TYPES = ("document", "stylesheet", "script", "image", "font")
 
 
+class Counted:
+    """WSGI middleware counting the requests that reach the app (a browser's cache hits
+    never do)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self._lock:
+            self.requests += 1
+        return self.app(environ, start_response)
+
+
 @contextmanager
-def served(rig_: rig.Rig) -> Iterator[str]:
-    """Serve the rig's app on a free loopback port (threaded werkzeug) while the block runs."""
+def served(rig_: rig.Rig, counter: Counted | None = None) -> Iterator[str]:
+    """Serve the rig's app on a free loopback port (threaded werkzeug) while the block runs;
+    through `counter`, when given, which must wrap the rig's app."""
     # werkzeug's request log would print paths, which carry sign-in tokens.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, rig_.app, threaded=True)
+    server = make_server("127.0.0.1", 0, counter or rig_.app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="bench-server")
     thread.start()
     try:
@@ -52,8 +70,12 @@ def served(rig_: rig.Rig) -> Iterator[str]:
         thread.join(5)
 
 
-def first_view(browser: Any, url: str, sign_in: str | None) -> dict[str, Any]:
+def first_view(
+    browser: Any, url: str, sign_in: str | None, counter: Counted | None = None
+) -> dict[str, Any]:
     """Open `url` in a fresh context (empty cache, JavaScript on); what the browser fetched.
+    Then open it again in the same tab, as a person coming back: the requests that reached
+    the server (`counter`'s count) for that repeat view.
 
     `sign_in`: a manage link opened first through the context's own request API, so the view
     itself starts signed in, with nothing cached.
@@ -85,12 +107,22 @@ def first_view(browser: Any, url: str, sign_in: str | None) -> dict[str, Any]:
                     "url": _path(answer.url, host),
                     "type": answer.request.resource_type,
                     "status": answer.status,
+                    "encoding": answer.headers.get("content-encoding", ""),
                     "bytes": len(body),
+                    # As received: the body's bytes on the wire, compressed or not.
+                    "wire_bytes": answer.request.sizes()["responseBodySize"],
                     "gzip_bytes": len(gzip.compress(body, compresslevel=6)) if body else 0,
                 }
             )
         elsewhere = sorted({u for u in requests if urlsplit(u).netloc not in ("", host)})
-        return {"responses": fetched, "other_hosts": elsewhere, "requests": len(requests)}
+        view = {"responses": fetched, "other_hosts": elsewhere, "requests": len(requests)}
+        if counter is not None:
+            before = counter.requests
+            again = page.goto(url, wait_until="networkidle", timeout=TIMEOUT_MS)
+            if again is None or again.status != 200:
+                raise RuntimeError(f"the repeat view answered {again.status if again else '-'}")
+            view["repeat_view_requests"] = counter.requests - before
+        return view
     finally:
         context.close()
 
@@ -106,12 +138,17 @@ def _path(url: str, host: str) -> str:
 
 
 def totals(view: dict[str, Any]) -> dict[str, int]:
-    """Bytes by resource type ("other" for the rest), and in all, uncompressed and gzipped."""
-    sums = {name: 0 for name in (*TYPES, "other", "total", "gzip_total")}
+    """Bytes on the wire by resource type ("other" for the rest), and in all; in all also
+    decoded and as gzip level 6 would have them."""
+    sums = {name: 0 for name in (*TYPES, "other", "total", "decoded_total", "gzip_total")}
+    sums["decoded_script"] = 0  # compared with other components' minified, uncompressed builds
     for item in view["responses"]:
         kind = item["type"] if item["type"] in TYPES else "other"
-        sums[kind] += item["bytes"]
-        sums["total"] += item["bytes"]
+        if kind == "script":
+            sums["decoded_script"] += item["bytes"]
+        sums[kind] += item["wire_bytes"]
+        sums["total"] += item["wire_bytes"]
+        sums["decoded_total"] += item["bytes"]
         sums["gzip_total"] += item["gzip_bytes"]
     return sums
 
@@ -122,23 +159,27 @@ def run(smoke: bool) -> Part:
 
     topics = SECTIONS * TOPICS_PER_SECTION
     part = Part("4", "page weight of a first view (Chromium, cache empty, JavaScript on)")
-    pages: list[tuple[str, int | None, int, Callable[[rig.Rig, str], tuple[str, str | None]]]] = [
+    Where = Callable[[rig.Rig, str], tuple[str, str | None]]
+    pages: list[tuple[str, int | None, int, int, Where]] = [
         (
             f"page, {topics} topics",
             SECTIONS,
             TOPICS_PER_SECTION,
+            BUDGET,
             lambda r, base: (base + "/", _link(r, base, Purpose.MANAGE)),
         ),
         (
             "page, demo workspace (7 topics)",
             None,
             0,
+            DEMO_BUDGET,
             lambda r, base: (base + "/", _link(r, base, Purpose.MANAGE)),
         ),
         (
             f"embedded page, {topics} topics",
             SECTIONS,
             TOPICS_PER_SECTION,
+            BUDGET,
             lambda r, base: (_link(r, base, Purpose.EMBED), None),
         ),
     ]
@@ -149,30 +190,37 @@ def run(smoke: bool) -> Part:
         )
         try:
             part.details["chromium"] = browser.version
-            for name, sections, per_section, where in pages:
+            for name, sections, per_section, _, where in pages:
                 view_rig = rig.build(rig.emulator(sections, per_section))
+                counter = Counted(view_rig.app)
                 try:
-                    with served(view_rig) as base:
+                    with served(view_rig, counter) as base:
                         url, sign_in = where(view_rig, base)
-                        views[name] = first_view(browser, url, sign_in)
+                        views[name] = first_view(browser, url, sign_in, counter)
                 finally:
                     view_rig.close()
         finally:
             browser.close()
 
+    budgets = {name: budget for name, _, _, budget, _ in pages}
     for name, view in views.items():
         sums = totals(view)
         view["totals"] = sums
+        budget = budgets[name]
         part.add(
-            f"{name}: all bytes fetched ({len(view['responses'])} responses)",
+            f"{name}: first view, all bytes on the wire ({len(view['responses'])} responses)",
             sums["total"],
             "B",
-            target=f"< {BUDGET:,} B",
-            ok=sums["total"] < BUDGET,
+            target=f"<= {budget:,} B",
+            ok=sums["total"] <= budget,
         )
-        part.add(f"{name}: gzipped (level 6, each response)", sums["gzip_total"], "B")
         part.add(
-            f"{name}: HTML / CSS / JS / images / fonts / other",
+            f"{name}: decoded / as gzip level 6 would send each",
+            f"{sums['decoded_total']:,} / {sums['gzip_total']:,}",
+            "B",
+        )
+        part.add(
+            f"{name}: on the wire, HTML / CSS / JS / images / fonts / other",
             " / ".join(
                 f"{sums[k]:,}"
                 for k in ("document", "stylesheet", "script", "image", "font", "other")
@@ -185,22 +233,33 @@ def run(smoke: bool) -> Part:
             target="0",
             ok=not view["other_hosts"],
         )
+        repeat = view["repeat_view_requests"]
+        part.add(
+            f"{name}: repeat view, requests reaching the server",
+            repeat,
+            target="1",
+            ok=repeat == 1,
+        )
     main = views[pages[0][0]]["totals"]
     for label, script_bytes in COMPARISON.items():
         part.add(
             f"JavaScript: {label} / this page's",
-            f"{script_bytes:,} / {main['script']:,} B ({script_bytes / main['script']:.0f}x)"
-            if main["script"]
+            f"{script_bytes:,} / {main['decoded_script']:,} B"
+            f" ({script_bytes / main['decoded_script']:.0f}x)"
+            if main["decoded_script"]
             else f"{script_bytes:,} / 0 B",
         )
     part.details["views"] = views
     part.details["budget_bytes"] = BUDGET
     part.details["comparison_script_bytes"] = COMPARISON
     part.notes.append(
-        "response bodies as Chromium received them (the app sends no Content-Encoding, so"
-        " these are also the bytes on the wire, headers aside); gzip: gzip.compress(body, 6)"
-        " per response, summed; the signed-in page's manage link is opened before the view,"
-        " through the context's request API, so the view starts with an empty cache"
+        "on the wire: each response's body as Chromium received it (Playwright's"
+        " responseBodySize: compressed when the app compressed it), headers aside; decoded: the"
+        " same bodies after decoding (the JavaScript comparison is of decoded bytes, as the"
+        " others' sizes are of minified, uncompressed builds); the signed-in"
+        " page's manage link is opened before the view, through the context's request API, so"
+        " the view starts with an empty cache; the repeat view opens the same address again"
+        " in the same tab, and counts the requests the server received for it"
     )
     return part
 

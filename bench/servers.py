@@ -7,22 +7,27 @@ SIGKILL); a Servers object stops everything it started when its `with` block end
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
+import random
 import re
 import secrets
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import brotli
 import httpx
 
 from bench import load
-from bench.common import BENCH_USER, BROWSER_HEADERS
+from bench.common import BENCH_USER, BROWSER_HEADERS, WIRE_HEADERS
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.access.minting import LinkMinter
 from prefcenter.emulator import Store
@@ -254,10 +259,15 @@ def peak_memory_mb(pid: int) -> float | None:
 
 # ---- the load generator ------------------------------------------------------------------------
 
+# One request or action of one load-generating thread: (HTTP status, bytes received).
+Action = Callable[[], tuple[int, int]]
+
 
 class LoadGenerator:
     """`connections` threads, each on its own keep-alive connection carrying the signed-in
-    cookie, asking for one path as fast as answers come, for a fixed time.
+    cookie, asking for one path as fast as answers come, for a fixed time. They ask as a
+    browser does over the network (WIRE_HEADERS: compressed answers accepted) and count the
+    bytes as received, compressed or not.
 
     http.client rather than httpx: it takes less than half httpx's CPU per request, and the
     load generator shares the machine's cores with the server it measures.
@@ -265,52 +275,49 @@ class LoadGenerator:
 
     def __init__(self, server: Gunicorn, cookies: httpx.Cookies, connections: int) -> None:
         self.server = server
-        address = urlsplit(server.url)
-        self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
         cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
-        self.headers = {**BROWSER_HEADERS, "Cookie": cookie}
-        self.connections = [self._connect() for _ in range(connections)]
+        self.headers = {**WIRE_HEADERS, "Cookie": cookie}
+        self.connections = [connect(server) for _ in range(connections)]
         self.peak_memory: dict[int, float] = {}  # worker pid -> highest VmHWM seen, MiB
-
-    def _connect(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection(self.host, self.port, timeout=load.REQUEST_TIMEOUT)
 
     def close(self) -> None:
         for connection in self.connections:
             connection.close()
 
     def get(self, connection: http.client.HTTPConnection, path: str) -> tuple[int, int]:
-        """One GET: (status, body bytes). A kept-alive connection the server closed while idle
-        (keepalive timeout, a recycled worker) is reopened once, as browsers do."""
-        for attempt in (1, 2):
-            try:
-                connection.request("GET", path, headers=self.headers)
-                response = connection.getresponse()
-                body = response.read()
-            except (http.client.HTTPException, OSError):
-                connection.close()  # the next request opens a new connection
-                if attempt == 2:
-                    raise
-                continue
-            if response.will_close:
-                connection.close()
-            return response.status, len(body)
-        raise AssertionError("unreachable")
+        """One GET: (status, body bytes as received)."""
+        status, _, body = exchange(connection, "GET", path, self.headers)
+        return status, len(body)
 
     def run(self, path: str, seconds: float, emulator_pid: int | None = None) -> dict[str, float]:
         """Load `path` for `seconds`: requests per second and where the CPU went."""
+        actions = [
+            (lambda connection=connection: self.get(connection, path))
+            for connection in self.connections
+        ]
+        return self.drive(actions, seconds, emulator_pid, what=path)
+
+    def drive(
+        self,
+        actions: list[Action],
+        seconds: float,
+        emulator_pid: int | None = None,
+        what: str = "actions",
+    ) -> dict[str, float]:
+        """Each action repeated by its own thread for `seconds`: actions answered 200 per
+        second and where the CPU went."""
         counts = {"ok": 0, "failed": 0, "bytes": 0}
         lock = threading.Lock()
-        start = threading.Barrier(len(self.connections) + 1)
+        start = threading.Barrier(len(actions) + 1)
         deadline = 0.0
 
-        def hammer(connection: http.client.HTTPConnection) -> None:
+        def hammer(action: Action) -> None:
             ok = failed = received = 0
             start.wait()
             while time.monotonic() < deadline:
                 try:
-                    status, size = self.get(connection, path)
-                except (http.client.HTTPException, OSError):
+                    status, size = action()
+                except Exception:  # refused, reset, timed out, an unexpected answer: counted
                     failed += 1
                     continue
                 if status == 200:
@@ -324,8 +331,8 @@ class LoadGenerator:
                 counts["bytes"] += received
 
         threads = [
-            threading.Thread(target=hammer, args=(c,), daemon=True, name="load")
-            for c in self.connections
+            threading.Thread(target=hammer, args=(action,), daemon=True, name="load")
+            for action in actions
         ]
         for thread in threads:
             thread.start()
@@ -349,7 +356,7 @@ class LoadGenerator:
             if peak is not None:
                 self.peak_memory[pid] = max(peak, self.peak_memory.get(pid, 0.0))
         if any(thread.is_alive() for thread in threads):
-            raise RuntimeError(f"requests to {path} still running past their timeout")
+            raise RuntimeError(f"{what} still running past their timeout")
         ok = counts["ok"]
         per_request = 1000 / ok if ok else float("nan")
         return {
@@ -367,3 +374,130 @@ class LoadGenerator:
             "other_cores": max(0.0, busy - server_cpu - emulator_cpu - own_cpu) / elapsed,
             "machine_busy_pct": 100 * busy / elapsed / (os.cpu_count() or 1),
         }
+
+
+class Unexpected(Exception):
+    """An answer other than the one a step expects (a save not redirected, no form, ...)."""
+
+
+class Saver:
+    """One person saving over and over on their own keep-alive connection, as a browser does:
+    flip one switch, post the form, follow the redirect to the page that says "Saved", and
+    take the next form from it. One save is that POST and that GET.
+
+    Each saver is its own Courier user: saves of one person at once would meet each other's
+    changes and save nothing (the page leaves a topic changed elsewhere alone).
+    """
+
+    def __init__(self, server: Gunicorn, cookies: httpx.Cookies) -> None:
+        self.connection = connect(server)
+        self.cookies = dict(cookies.items())
+        self.random = random.Random()
+        self.form: load.PostForm | None = None
+        status, answer, body = self._get("/")
+        if status != 200:
+            raise RuntimeError(f"the page answered {status} before the first save")
+        self.form = self._form(answer, body)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def save(self) -> tuple[int, int]:
+        """One save: (status of the page after it, bytes received for both requests)."""
+        form, self.form = self.form, None  # a failed save leaves none: the next reloads
+        if form is None:
+            status, answer, body = self._get("/")
+            if status != 200:
+                return status, len(body)
+            form = self._form(answer, body)
+        switch = self.random.choice(form.toggles())
+        switch["checked"] = "" if switch["checked"] else "checked"
+        headers = {
+            **self._headers(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        status, answer, body = exchange(self.connection, "POST", "/", headers, form.body().encode())
+        self._keep_cookies(answer)
+        if status != 302 or urlsplit(answer.getheader("Location", "")).path != "/":
+            raise Unexpected(f"the save answered {status}, not a redirect to the page")
+        page_status, page_answer, page = self._get("/")
+        if page_status == 200:
+            self.form = self._form(page_answer, page, saved=True)
+        return page_status, len(body) + len(page)
+
+    def _get(self, path: str) -> tuple[int, http.client.HTTPResponse, bytes]:
+        status, answer, body = exchange(self.connection, "GET", path, self._headers())
+        self._keep_cookies(answer)
+        return status, answer, body
+
+    def _headers(self) -> dict[str, str]:
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        return {**WIRE_HEADERS, "Cookie": cookie}
+
+    def _keep_cookies(self, answer: http.client.HTTPResponse) -> None:
+        # The session changes on the way (the "Saved" message travels in it).
+        for header in answer.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel.value and morsel["max-age"] != "0":
+                    self.cookies[name] = morsel.value
+                else:  # the server deleted it
+                    self.cookies.pop(name, None)
+
+    def _form(
+        self, answer: http.client.HTTPResponse, body: bytes, saved: bool = False
+    ) -> load.PostForm:
+        html = decoded(answer, body).decode()
+        if saved and "<h2>Saved</h2>" not in html:
+            raise Unexpected('the page after a save does not say "Saved"')
+        form = load.PostForm(html)
+        if not form.found or not form.toggles():
+            raise Unexpected("no preferences form on the page")
+        return form
+
+
+def connect(server: Gunicorn) -> http.client.HTTPConnection:
+    address = urlsplit(server.url)
+    return http.client.HTTPConnection(
+        address.hostname or "127.0.0.1", address.port or 80, timeout=load.REQUEST_TIMEOUT
+    )
+
+
+def exchange(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None = None,
+) -> tuple[int, http.client.HTTPResponse, bytes]:
+    """One request: (status, the response, its body as received). A kept-alive connection
+    the server closed while idle (keepalive timeout, a recycled worker) is reopened once, as
+    browsers do. The body stays as received; decoded() reads it."""
+    for attempt in (1, 2):
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            received = response.read()
+        except (http.client.HTTPException, OSError):
+            connection.close()  # the next request opens a new connection
+            if attempt == 2:
+                raise
+            continue
+        if response.will_close:
+            connection.close()
+        return response.status, response, received
+    raise AssertionError("unreachable")
+
+
+DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "br": brotli.decompress,
+    "gzip": gzip.decompress,
+    "": lambda body: body,
+}
+
+
+def decoded(response: http.client.HTTPResponse, body: bytes) -> bytes:
+    """The body as sent before any Content-Encoding."""
+    encoding = (response.getheader("Content-Encoding") or "").strip().lower()
+    if encoding not in DECODERS:
+        raise Unexpected(f"an answer in an encoding not asked for: {encoding}")
+    return DECODERS[encoding](body)

@@ -6,13 +6,18 @@ and leaves no server running.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlencode
 
 import pytest
+
+from htmlform import HtmlForm
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ["1", "2", "3", "4", "5"]
@@ -75,9 +80,42 @@ def test_bench_smoke_run(tmp_path: Path) -> None:
         "sequential",
         "single_call",
     }
-    assert {"page_rps", "bare_rps", "peak_memory_mb"} <= set(report["parts"]["3"]["details"])
+    server_cost = report["parts"]["3"]["details"]
+    assert {"page_rps", "floor_rps", "bare_rps", "save_rps", "peak_memory_mb"} <= set(server_cost)
+    assert set(server_cost["rounds"]) == {"page", "floor", "bare", "save"}
+    # Every save was saved: the page after it said so (else it counts as failed).
+    assert all(r["failed"] == 0 for r in server_cost["rounds"]["save"])
     views = report["parts"]["4"]["details"]["views"]
     assert views and all(view["responses"] for view in views.values())
+    for view in views.values():
+        assert "repeat_view_requests" in view
+        assert all("wire_bytes" in response for response in view["responses"])
     assert {"workers", "topics"} <= set(report["parts"]["5"]["details"])
     assert report["processes"]
     assert sessions_alive(report["processes"]) == []
+
+
+def load_script() -> ModuleType:
+    """bench/load.py, read from the checkout (the bench is no installed package)."""
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_load_generator_reads_the_form_as_a_browser_does(signed_in) -> None:
+    # The load generator reads forms with regular expressions, for speed: it must post what
+    # a browser would, as tests/htmlform.py (html.parser) reads it.
+    client = signed_in()
+    html = client.get("/").get_data(as_text=True)
+    form, browser = load_script().PostForm(html), HtmlForm.parse(html)
+    assert form.found and len(form.inputs) == len(browser.controls)
+    assert form.body() == urlencode(browser.pairs())
+    for switch in form.toggles()[:2]:
+        switch["checked"] = "" if switch["checked"] else "checked"
+        browser.set(switch["name"], switch["value"], bool(switch["checked"]))
+    assert form.body() == urlencode(browser.pairs())
+    saved = client.post("/", data=form.body(), content_type="application/x-www-form-urlencoded")
+    assert saved.status_code == 302
+    assert "<h2>Saved</h2>" in client.get("/").get_data(as_text=True)
