@@ -23,13 +23,15 @@ serve: $(VENV)/.run-deps
 	exec $(BIN)/gunicorn -c gunicorn.conf.py
 
 # A signed link for a person: make link USER=user-1 [TOPIC=topic-id] [TENANT=...] [LOCALE=de]
-# (TOPIC: a one-click unsubscribe link). Signed like `make run`'s links, built on its address.
+# (TOPIC: a one-click unsubscribe link; PREVIEW=1 [BY=agent-id]: a read-only support preview).
+# Signed like `make run`'s links, built on its address.
 link: $(VENV)/.run-deps
 	$(if $(filter command line,$(origin USER)),,$(error give the person: make link USER=user-id \
 		[TOPIC=topic-id] [TENANT=tenant-id] [LOCALE=de]; `make topics` lists the topic ids))
 	@PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
 		$(BIN)/flask --app app link '$(USER)' $(if $(TOPIC),--unsubscribe '$(TOPIC)') \
-		$(if $(TENANT),--tenant '$(TENANT)') $(if $(LOCALE),--locale '$(LOCALE)')
+		$(if $(TENANT),--tenant '$(TENANT)') $(if $(LOCALE),--locale '$(LOCALE)') \
+		$(if $(PREVIEW),--preview) $(if $(BY),--by '$(BY)')
 
 # The workspace's sections and topic ids (the demo's without COURIER_API_KEY).
 topics: $(VENV)/.run-deps

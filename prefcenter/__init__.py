@@ -18,7 +18,7 @@ from .access.links import LinkClaims, Purpose
 from .access.minting import LinkMinter
 from .courier import CourierClient, RetryPolicy
 from .courier.catalog import CatalogCache, TenantDefaultsCache
-from .page import brandviews, unsubscribe, views
+from .page import brandviews, preview, unsubscribe, views
 from .page.brandviews import brand_stylesheet_url, current_brand, favicon_url
 from .page.consent import ConsentLog
 from .page.errors import http_error_text, register_error_handlers
@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp, url_prefix="/e/<embed_token>", name=EMBEDDED)
     app.register_blueprint(views.links_bp)
     app.register_blueprint(unsubscribe.bp)
+    app.register_blueprint(preview.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(brandviews.bp)

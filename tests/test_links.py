@@ -11,7 +11,12 @@ from prefcenter.access.links import LinkClaims, LinkExpired, LinkInvalid, LinkSi
 
 KEY = "k" * 40
 OLD_KEY = "o" * 40
-AGES = {Purpose.MANAGE: 3600, Purpose.UNSUBSCRIBE: 90 * 86400, Purpose.EMBED: 600}
+AGES = {
+    Purpose.MANAGE: 3600,
+    Purpose.UNSUBSCRIBE: 90 * 86400,
+    Purpose.EMBED: 600,
+    Purpose.PREVIEW: 3600,
+}
 
 
 @pytest.mark.parametrize("purpose", list(Purpose))

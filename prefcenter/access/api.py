@@ -51,7 +51,8 @@ def _parts(body: dict[str, object]) -> frozenset[str]:
 @bp.post("/links")
 @token_authenticated
 def mint_link() -> tuple[Response, int]:
-    """Mint one link. Body: user_id, purpose, and optional tenant_id, topic_id, locale."""
+    """Mint one link. Body: user_id, purpose, and optional tenant_id, topic_id, locale, hide,
+    by (preview: who asked for it)."""
     expected = current_app.config["LINK_API_KEY"]
     if not expected:
         return _error(404, "the link API is not enabled (set LINK_API_KEY)")
@@ -81,6 +82,7 @@ def mint_link() -> tuple[Response, int]:
             ),
             locale=_text(body, "locale", required=False, limit=MAX_LOCALE_LENGTH),
             hide=_parts(body),
+            by=_text(body, "by", required=False, limit=MAX_ID_LENGTH),
         )
     except (_BadRequest, ValueError) as exc:
         return _error(400, str(exc))

@@ -25,6 +25,17 @@ def register_commands(app: Flask) -> None:
         help="Print a one-click unsubscribe link for this topic, with its email headers.",
     )
     @click.option("--embed", is_flag=True, help="Print a short-lived embed URL instead.")
+    @click.option(
+        "--preview",
+        is_flag=True,
+        help="Print a short-lived, read-only preview of the person's page, for support.",
+    )
+    @click.option(
+        "--by",
+        default=None,
+        metavar="AGENT_ID",
+        help="With --preview: who asked for it (a support agent's id), for the log of previews.",
+    )
     @click.option("--locale", default=None, help="Language of the pages the link opens.")
     @click.option(
         "--hide",
@@ -43,6 +54,8 @@ def register_commands(app: Flask) -> None:
         tenant_id: str | None,
         topic_id: str | None,
         embed: bool,
+        preview: bool,
+        by: str | None,
         locale: str | None,
         hide: str,
         list_topics: bool,
@@ -54,13 +67,15 @@ def register_commands(app: Flask) -> None:
             return
         if not user_id:
             raise click.UsageError("Missing argument 'USER_ID' (or give --list-topics).")
-        if topic_id and embed:
-            raise click.UsageError("--unsubscribe and --embed cannot be combined")
+        if sum((bool(topic_id), embed, preview)) > 1:
+            raise click.UsageError("choose one of --unsubscribe, --embed and --preview")
         purpose = Purpose.MANAGE
         if topic_id:
             purpose = Purpose.UNSUBSCRIBE
         elif embed:
             purpose = Purpose.EMBED
+        elif preview:
+            purpose = Purpose.PREVIEW
         try:
             claims = LinkClaims(
                 user_id,
@@ -69,6 +84,7 @@ def register_commands(app: Flask) -> None:
                 topic_id=topic_id,
                 locale=locale,
                 hide=frozenset(part.strip() for part in hide.split(",") if part.strip()),
+                by=by,
             )
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None

@@ -24,6 +24,8 @@ class Purpose(StrEnum):
     MANAGE = "manage"
     UNSUBSCRIBE = "unsubscribe"
     EMBED = "embed"
+    # Support staff see a person's page read-only: never signs in, never saves.
+    PREVIEW = "preview"
 
     @property
     def audience(self) -> str:
@@ -65,6 +67,8 @@ class LinkClaims:
     session_started: int | None = field(default=None, compare=False)
     # Parts of an embedded page its host hides (see HIDEABLE); kept as the token is renewed.
     hide: frozenset[str] = frozenset()
+    # Preview only: who asked for it (a support agent's id), for the log of previews.
+    by: str | None = None
 
     def __post_init__(self) -> None:
         # Accept any collection of names (a list from JSON, a tuple from the command line).
@@ -76,6 +80,8 @@ class LinkClaims:
             raise ValueError(f"cannot hide {unknown}: choose from {', '.join(sorted(HIDEABLE))}")
         if self.hide and self.purpose is not Purpose.EMBED:
             raise ValueError("only an embed link can hide parts of the page")
+        if self.by is not None and self.purpose is not Purpose.PREVIEW:
+            raise ValueError("only a preview link names who asked for it ('by')")
         # "." and ".." cannot name anything in a Courier path (Courier's SDK refuses them), so
         # a link naming one could never be served: refuse it when minted and when read.
         for name, value in (
@@ -106,7 +112,12 @@ class LinkSigner:
             "iat": issued,
             "exp": issued + self._max_ages[claims.purpose],
         }
-        optional = {"tid": claims.tenant_id, "topic": claims.topic_id, "locale": claims.locale}
+        optional = {
+            "tid": claims.tenant_id,
+            "topic": claims.topic_id,
+            "locale": claims.locale,
+            "by": claims.by,
+        }
         payload.update({name: value for name, value in optional.items() if value})
         if claims.session_started is not None:
             payload["ses"] = min(claims.session_started, issued)
@@ -201,6 +212,7 @@ def _claims(payload: Mapping[str, object], purpose: Purpose) -> LinkClaims:
             # A session cannot have begun after the link that carries it was issued.
             session_started=min(started, issued),
             hide=frozenset(hide),
+            by=optional_text("by"),
         )
     except ValueError as exc:
         raise LinkInvalid("this link is not valid") from exc

@@ -1,4 +1,4 @@
-"""Minting the public URLs people open: manage, one-click unsubscribe and embed links."""
+"""Minting the public URLs people open: manage, one-click unsubscribe, embed and preview links."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ PATHS = {
     Purpose.MANAGE: "/l/{token}",
     Purpose.UNSUBSCRIBE: "/u/{token}",
     Purpose.EMBED: "/e/{token}/",
+    Purpose.PREVIEW: "/preview/{token}",
 }
 
 
@@ -79,6 +80,7 @@ def max_ages(config: Mapping[str, Any]) -> dict[Purpose, int]:
         Purpose.MANAGE: config["MANAGE_LINK_MAX_AGE"],
         Purpose.UNSUBSCRIBE: config["UNSUBSCRIBE_LINK_MAX_AGE"],
         Purpose.EMBED: config["EMBED_LINK_MAX_AGE"],
+        Purpose.PREVIEW: config["PREVIEW_LINK_MAX_AGE"],
     }
 
 

@@ -488,6 +488,7 @@ def _render_page(
     nothing: bool = False,
     notices: dict[str, str] | None = None,
     save_event: dict[str, object] | None = None,
+    **context: Any,
 ) -> str:
     return render_template(
         "preferences/page.html",
@@ -499,6 +500,25 @@ def _render_page(
         nothing_changed=nothing,
         save_event=_save_event(outcome) if outcome is not None else save_event,
         channels_withdrawn=_channel_choice_withdrawn(),
+        **context,  # a read-only preview's additions
+    )
+
+
+def read_only_page(who: Person, **banner: Any) -> str:
+    """The person's page as Courier holds it now, with nothing on it that saves.
+
+    For a support preview: the same markup the person sees, every control disabled (the
+    template's `read_only`), no form record to save with, and nothing that reads or writes the
+    viewer's own session: no CSRF value, no flashed messages.
+    """
+    shown = _read_page(who)
+    return _render_page(
+        shown,
+        build_preferences_form(shown, ""),
+        read_only=True,
+        csrf_field=lambda: "",
+        get_flashed_messages=lambda **_: [],
+        **banner,
     )
 
 

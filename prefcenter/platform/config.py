@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "MANAGE_LINK_MAX_AGE": 30 * DAY,
     "UNSUBSCRIBE_LINK_MAX_AGE": 90 * DAY,  # CAN-SPAM: must work 30 days after sending
     "EMBED_LINK_MAX_AGE": 15 * 60,
+    # A support preview of someone's page (read-only) is for the conversation at hand.
+    "PREVIEW_LINK_MAX_AGE": 60 * 60,
     # An embedded page renews its token on every view; its session ends this long after the
     # host page's token was minted, whatever the renewals.
     "EMBED_SESSION_MAX_AGE": 12 * 60 * 60,
@@ -90,6 +92,7 @@ ENVIRONMENT = {
     "MANAGE_LINK_MAX_AGE": "PREFCENTER_MANAGE_LINK_MAX_AGE",
     "UNSUBSCRIBE_LINK_MAX_AGE": "PREFCENTER_UNSUBSCRIBE_LINK_MAX_AGE",
     "EMBED_LINK_MAX_AGE": "PREFCENTER_EMBED_LINK_MAX_AGE",
+    "PREVIEW_LINK_MAX_AGE": "PREFCENTER_PREVIEW_LINK_MAX_AGE",
     "EMBED_SESSION_MAX_AGE": "PREFCENTER_EMBED_SESSION_MAX_AGE",
     "UNSUBSCRIBE_SESSION_MAX_AGE": "PREFCENTER_UNSUBSCRIBE_SESSION_MAX_AGE",
     "UNDO_MAX_AGE": "PREFCENTER_UNDO_MAX_AGE",

@@ -14,6 +14,7 @@ LIMITS = {
     "links.continue_link": "RATE_LIMIT_LINKS",
     "unsubscribe.manage": "RATE_LIMIT_LINKS",
     "unsubscribe.confirm": "RATE_LIMIT_LINKS",
+    "preview.show": "RATE_LIMIT_LINKS",
     "unsubscribe.one_click": "RATE_LIMIT_ONE_CLICK",
     "unsubscribe.resubscribe": "RATE_LIMIT_ONE_CLICK",
     "api.mint_link": "RATE_LIMIT_API",
