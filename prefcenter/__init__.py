@@ -23,6 +23,7 @@ from .page.brandviews import brand_stylesheet_url, current_brand, favicon_url
 from .page.consent import ConsentLog
 from .page.errors import http_error_text, register_error_handlers
 from .page.forms import field_key, topic_texts
+from .page.history import register_history
 from .page.labels import channel_label
 from .platform import health
 from .platform.assets import register_assets
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(brandviews.bp)
+    register_history(app)  # beside the page and the embedded page, after both
     register_assets(app)
 
 

@@ -11,8 +11,11 @@ from .errors import (
 )
 from .models import (
     CatalogTopic,
+    ChangeLogPage,
     Channel,
     ChannelClassification,
+    LoggedValue,
+    PreferenceChange,
     PreferenceStatus,
     PreferenceUpdate,
     Section,
@@ -27,6 +30,7 @@ __all__ = [
     "NO_RETRIES",
     "RetryPolicy",
     "CatalogTopic",
+    "ChangeLogPage",
     "Channel",
     "ChannelPlan",
     "ChannelClassification",
@@ -37,6 +41,8 @@ __all__ = [
     "CourierRejected",
     "CourierUnavailable",
     "InvalidIdentifier",
+    "LoggedValue",
+    "PreferenceChange",
     "PreferenceStatus",
     "PreferenceUpdate",
     "Section",

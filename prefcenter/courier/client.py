@@ -24,6 +24,7 @@ from .errors import (
     InvalidIdentifier,
 )
 from .models import (
+    ChangeLogPage,
     PreferenceUpdate,
     Section,
     TopicDefault,
@@ -41,6 +42,8 @@ DEFAULT_BASE_URL = "https://api.courier.com"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # Statuses Courier's SDK retries besides 5xx: 408 Request Timeout and 429 Too Many Requests.
 RETRIED_STATUSES = frozenset({408, 429})
+# One page of a person's change history: a screenful, well under the API's default of 25.
+DEFAULT_LOG_PAGE = 20
 # After Courier answers 402 to a write with channels, channel choice is not offered for this
 # long: the plan rarely changes, and asking again on every write would double each one.
 PLAN_RECHECK_SECONDS = 600.0
@@ -277,6 +280,26 @@ class CourierClient:
         for finished in lanes:
             finished.result()
         return {topic_id: done[topic_id] for topic_id in topic_ids}
+
+    # -- change history ----------------------------------------------------------------------
+
+    def preference_logs(
+        self,
+        user_id: str,
+        tenant_id: str | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LOG_PAGE,
+    ) -> ChangeLogPage:
+        """Return one page of the user's preference changes, newest first.
+
+        With `tenant_id`, only changes made in that tenant. `cursor` is the opaque value of
+        the previous page's `paging.cursor`; Courier answers 400 (CourierRejected) to one it
+        did not issue.
+        """
+        params: dict[str, Any] = {"user_id": user_id, "limit": limit, **_tenant_query(tenant_id)}
+        if cursor:
+            params["cursor"] = cursor
+        return ChangeLogPage.from_api(self._request("GET", "/preferences/logs", params=params))
 
     # -- tenants -----------------------------------------------------------------------------
 

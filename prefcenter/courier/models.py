@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -240,6 +241,93 @@ class Section:
             routing_options=_known_channels(data.get("routing_options")),
             topics=tuple(CatalogTopic.from_api(topic) for topic in topics),
         )
+
+
+@dataclass(frozen=True)
+class LoggedValue:
+    """A topic's status and routing as Courier's change log records it (before or after)."""
+
+    status: PreferenceStatus | None
+    has_custom_routing: bool
+    custom_routing: tuple[Channel, ...]
+
+    @classmethod
+    def from_api(cls, data: Any) -> LoggedValue:
+        """Parse a PreferenceChangeLogValue; raise CourierMalformedResponse when it is not one."""
+        if not isinstance(data, Mapping):
+            raise CourierMalformedResponse("a logged preference value is not an object")
+        has_custom_routing = bool(data.get("has_custom_routing"))
+        return cls(
+            status=_status(data.get("status")),
+            has_custom_routing=has_custom_routing,
+            # Channels are "present only when has_custom_routing is true".
+            custom_routing=_stored_channels(data.get("custom_routing"))
+            if has_custom_routing
+            else (),
+        )
+
+
+@dataclass(frozen=True)
+class PreferenceChange:
+    """One entry of Courier's preference change log (`GET /preferences/logs`)."""
+
+    id: str
+    user_id: str
+    tenant_id: str | None
+    topic_id: str
+    topic_name: str
+    timestamp: datetime
+    current: LoggedValue
+    # None when the person had no choice of their own before: the topic's default applied.
+    previous: LoggedValue | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> PreferenceChange:
+        """Parse a PreferenceChangeLogEntry; raise CourierMalformedResponse when it is not one."""
+        if not isinstance(data, Mapping):
+            raise CourierMalformedResponse("a change log entry is not an object")
+        previous = data.get("previous")
+        return cls(
+            id=_text(data, "id", required=False),
+            user_id=_text(data, "user_id"),
+            tenant_id=_text(data, "tenant_id", required=False) or None,
+            topic_id=_text(data, "topic_id"),
+            topic_name=_text(data, "topic_name", required=False),
+            timestamp=_timestamp(data.get("timestamp")),
+            current=LoggedValue.from_api(data),
+            previous=None if previous is None else LoggedValue.from_api(previous),
+        )
+
+
+@dataclass(frozen=True)
+class ChangeLogPage:
+    """One page of the change log, newest first, and the cursor to the next (older) one."""
+
+    items: tuple[PreferenceChange, ...]
+    more: bool
+    cursor: str | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> ChangeLogPage:
+        """Parse a PreferenceLogsListResponse; raise CourierMalformedResponse."""
+        items = parse_list(data, "items", PreferenceChange.from_api)
+        paging = data.get("paging") or {}
+        if not isinstance(paging, Mapping):
+            raise CourierMalformedResponse("a change log's paging is not an object")
+        cursor = paging.get("cursor")
+        more = bool(paging.get("more")) and isinstance(cursor, str) and bool(cursor)
+        return cls(items=tuple(items), more=more, cursor=cursor if more else None)
+
+
+def _timestamp(value: Any) -> datetime:
+    """An ISO 8601 time from Courier, as an aware datetime (UTC when it names no zone)."""
+    if not isinstance(value, str):
+        raise CourierMalformedResponse("expected a timestamp string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CourierMalformedResponse(f"not an ISO 8601 timestamp: {value[:40]!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_list(data: Any, key: str, parse: Any) -> list[Any]:
