@@ -8,7 +8,9 @@ from . import seed
 from .api import EXTENSION_KEY, bp
 from .behaviours import Behaviours
 from .catalog_api import bp as catalog_bp
+from .outbox_view import bp as outbox_bp
 from .seed import seed_demo_workspace, seed_digest_schedules, seed_legacy_topics
+from .send_api import bp as send_bp
 from .state import LIST_MODES, EmulatorState, LoggedRequest
 from .store import Store
 from .tenant_api import bp as tenant_bp
@@ -71,4 +73,6 @@ def create_emulator_app(
     app.register_blueprint(bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(tenant_bp)
+    app.register_blueprint(send_bp)
+    app.register_blueprint(outbox_bp)
     return app

@@ -103,12 +103,29 @@ def idempotent(view: View) -> View:
     return wrapper
 
 
+def inspection_page(view: View) -> View:
+    """Mark a view as the emulator's own page for people (the outbox), not Courier's API.
+
+    Such a page needs no API key (a browser has none to send) and stays out of the request
+    log, which records what clients asked of Courier.
+    """
+    view.emulator_inspection_page = True  # type: ignore[attr-defined]
+    return view
+
+
+def _is_inspection_page() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "emulator_inspection_page", False))
+
+
 # ---- request lifecycle: log, auth, errors ---------------------------------------------------
 
 
 @bp.before_app_request
 def _arrive_and_authenticate() -> None:
     """Reserve the request's log slot, then require the Bearer API key."""
+    if _is_inspection_page():
+        return
     state = emulator_state()
     g.emulator_arrival = state.arrival()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -122,6 +139,8 @@ def _arrive_and_authenticate() -> None:
 @bp.after_app_request
 def _log_request(response: Response) -> Response:
     """Log every finished request, failing ones included."""
+    if _is_inspection_page():
+        return response
     state = emulator_state()
     arrival = g.get("emulator_arrival")
     if arrival is None:  # a hook before ours failed; still log it, at the end

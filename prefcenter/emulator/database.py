@@ -103,6 +103,29 @@ CREATE TABLE IF NOT EXISTS preference_changes (
 );
 CREATE INDEX IF NOT EXISTS preference_changes_by_user
     ON preference_changes (user_id, tenant_id, seq);
+-- Profiles: what Courier knows of a person (email, phone_number, ...), one JSON object each.
+CREATE TABLE IF NOT EXISTS profiles (
+    user_id TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+-- The outbox: every message POST /send accepted, as it would have been delivered. address is
+-- NULL when the person had no email to send to (status UNROUTABLE).
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    request_id TEXT NOT NULL,
+    user_id TEXT,
+    tenant_id TEXT,
+    address TEXT,
+    template TEXT,
+    content TEXT,
+    data TEXT,
+    locale TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    enqueued TEXT NOT NULL
+);
 """
 )
 

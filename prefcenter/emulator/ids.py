@@ -44,3 +44,8 @@ def new_schedule_id() -> str:
 def new_change_id() -> str:
     """An id for one preference change-log entry (Courier does not document their shape)."""
     return "pcl_" + _ulid()
+
+
+def new_request_id() -> str:
+    """A send's ``requestId`` in Courier's shape: ``1-`` + seconds in hex + ``-`` + 24 hex."""
+    return f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"

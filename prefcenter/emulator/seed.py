@@ -6,6 +6,8 @@ from .models import SectionInput, TopicInput
 from .store import Store
 
 DEMO_USER_ID = "demo-user"
+# The demo person's profile: the address POST /send delivers to (into the outbox, nowhere real).
+DEMO_USER_EMAIL = "demo@example.com"
 
 SECTION_ACCOUNT = "sec_account"
 SECTION_ACTIVITY = "sec_activity"
@@ -158,6 +160,7 @@ def seed_demo_workspace(store: Store) -> bool:
         store.create_section(section, section_id=section_id)
         for topic_id, topic in topics:
             store.create_topic(section_id, topic, topic_id=topic_id)
+    store.merge_profile(DEMO_USER_ID, {"email": DEMO_USER_EMAIL})
     return True
 
 

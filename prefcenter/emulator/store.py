@@ -1,4 +1,5 @@
-"""SQLite-backed state of the emulated Courier workspace: catalog, tenants, users, history."""
+"""SQLite-backed state of the emulated Courier workspace: catalog, tenants, users, history,
+profiles and the outbox of messages sent."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Any
 from .catalog import CatalogStore
 from .history import HistoryStore
 from .ids import new_section_id, new_topic_id, now_iso
+from .outbox import OutboxStore
 from .preferences import PreferenceStore
+from .profiles import ProfileStore
 from .tenants import TenantStore
 
 __all__ = ["Store", "new_section_id", "new_topic_id", "now_iso"]
 
 
-class Store(CatalogStore, TenantStore, PreferenceStore, HistoryStore):
+class Store(CatalogStore, TenantStore, PreferenceStore, HistoryStore, ProfileStore, OutboxStore):
     """The emulator's state in one SQLite connection; ``behaviours`` shape what it answers."""
 
     def idempotent_response(self, key: str, method: str, path: str) -> tuple[int, Any] | None:
