@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -67,6 +67,11 @@ def _stored_channels(values: Any) -> tuple[Channel, ...]:
 def _known_channels(values: Any) -> tuple[ChannelClassification, ...]:
     """Channels a section offers: only the ones the page can name (a label needs a known value)."""
     return tuple(c for c in _stored_channels(values) if isinstance(c, ChannelClassification))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A free-form object Courier holds (a topic's `topic_data`); anything else reads as empty."""
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def _text(data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
@@ -195,6 +200,9 @@ class CatalogTopic:
     description: str
     # None when the catalog does not say (or says something unknown): never guessed.
     default_status: PreferenceStatus | None
+    # The topic's custom data, free-form in Courier; the page reads translated names from it
+    # (page/names.py). Not part of which topic this is, so not compared.
+    topic_data: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_api(cls, data: Any) -> CatalogTopic:
@@ -206,6 +214,7 @@ class CatalogTopic:
             name=_text(data, "name", required=False) or _text(data, "id"),
             description=_text(data, "description", required=False),
             default_status=_status(data.get("default_status")),
+            topic_data=_object(data.get("topic_data")),
         )
 
 

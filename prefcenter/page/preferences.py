@@ -34,6 +34,13 @@ class TopicState:
     channel_options: tuple[ChannelClassification, ...]
     # False for a topic Courier holds for the person that no catalog section lists.
     catalogued: bool = True
+    # Courier's own name when `name` shows a translation (page/names.py).
+    courier_name: str = ""
+
+    @property
+    def recorded_name(self) -> str:
+        """The name the consent record keeps: Courier's own, whatever language the page spoke."""
+        return self.courier_name or self.name
 
     @property
     def channels(self) -> tuple[ChannelClassification, ...]:

@@ -121,7 +121,9 @@ def save_changes(
                 dropped.add(topic_id)
                 if merged[topic_id].state.routing != before[topic_id].routing:
                     refused.add(topic_id)
-            consent.record(via, person, topic_id, chosen.name, before[topic_id].update(), write)
+            consent.record(
+                via, person, topic_id, chosen.recorded_name, before[topic_id].update(), write
+            )
         if merged[topic_id].conflict:
             conflicts[topic_id] = state
         else:

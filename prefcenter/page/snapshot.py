@@ -57,7 +57,7 @@ def dump_snapshot(
         for topic in section.topics:
             record: list[Any] = [_flags(topic), [str(c) for c in topic.custom_routing]]
             if not topic.catalogued:
-                record += [topic.name, section.name, section.section_id]
+                record += [topic.recorded_name, section.name, section.section_id]
             topics[topic.topic_id] = record
     data = {"u": person.user_id, "n": person.tenant_id or "", "c": int(channel_choice), "t": topics}
     return _serializer(secret_key, fallbacks).dumps(data)

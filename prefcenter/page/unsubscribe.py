@@ -46,6 +46,7 @@ from ..courier import (
 from ..platform.i18n import chosen_locale, use_link_locale
 from ..services import services
 from .consent import Via
+from .names import topic_name
 from .views import someone_else_page
 
 bp = Blueprint("unsubscribe", __name__)
@@ -223,7 +224,7 @@ def _page(state: str, topic: TopicPreference, token: str, *, undo: str | None = 
     return render_template(
         "unsubscribe/page.html",
         state=state,
-        topic_name=topic.topic_name or topic.topic_id,
+        topic_name=topic_name(topic.topic_id, topic.topic_name or topic.topic_id),
         required=topic.required,
         opted_out=opted_out,
         token=token,

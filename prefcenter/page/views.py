@@ -40,6 +40,7 @@ from ..services import services
 from .consent import Via
 from .errors import STALE_MESSAGE, json_refusal, wants_json
 from .forms import build_preferences_form
+from .names import localized
 from .preferences import (
     SectionState,
     TopicState,
@@ -133,6 +134,8 @@ def save() -> Response | str | tuple[str | Response, int]:
         if wants_json():
             return json_refusal(STALE_MESSAGE, 400, reload=True)
         return render_template("errors/stale_form.html"), 400
+    # The names the page showed, in its language: what the save's messages speak of.
+    shown = localized(shown, sections)
     # Autosave posts only the topics it changed, naming them in `only`; the rest are as shown.
     only = set(request.form.getlist("only")) if wants_json() else set()
     form = build_preferences_form(_only(shown, only) if only else shown, rendered, submitted=True)
@@ -397,13 +400,14 @@ def _read_page(who: Person) -> tuple[SectionState, ...]:
     defaults = svc.tenant_defaults.defaults(who.tenant_id)
     for topic_id in topics_without_default(sections, preferences, defaults):
         preferences.append(_read_topic(who, topic_id))
-    return build_page(
+    page = build_page(
         sections,
         [pref for pref in preferences if pref is not None],
         defaults,
         channel_choice=svc.courier.plan.offers_channel_choice(),
         other_heading=_other_heading(),
     )
+    return localized(page, sections)
 
 
 def _read_topic(who: Person, topic_id: str) -> TopicPreference | None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from ..courier import DEFAULT_BASE_URL
 from .branding import BrandError, load_brands
+from .catalog_translations import CatalogTranslationsError, load_catalog_translations
 
 DAY = 24 * 60 * 60
 
@@ -73,6 +74,8 @@ DEFAULTS: dict[str, Any] = {
     "BRAND_SUPPORT_URL": "",
     "BRAND_FAVICON_URL": "",
     "BRANDS_FILE": None,
+    # JSON file of section and topic names in other languages (platform/catalog_translations.py).
+    "CATALOG_TRANSLATIONS_PATH": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": None,  # None: secure whenever PUBLIC_BASE_URL is https
@@ -120,6 +123,7 @@ ENVIRONMENT = {
     "BRAND_SUPPORT_URL": "PREFCENTER_BRAND_SUPPORT_URL",
     "BRAND_FAVICON_URL": "PREFCENTER_BRAND_FAVICON_URL",
     "BRANDS_FILE": "PREFCENTER_BRANDS_FILE",
+    "CATALOG_TRANSLATIONS_PATH": "PREFCENTER_CATALOG_TRANSLATIONS_PATH",
 }
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -226,6 +230,12 @@ def load_config(
     try:
         config["BRANDS"] = load_brands(config)
     except BrandError as exc:
+        raise ConfigError(str(exc)) from exc
+    try:
+        config["CATALOG_TRANSLATIONS"] = load_catalog_translations(
+            config["CATALOG_TRANSLATIONS_PATH"]
+        )
+    except CatalogTranslationsError as exc:
         raise ConfigError(str(exc)) from exc
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
