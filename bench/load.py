@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bench.cpu import cpu_seconds, machine_busy
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.access.minting import LinkMinter
 from prefcenter.emulator.seed import TOPIC_SECURITY
@@ -342,6 +343,17 @@ def gunicorn_settings(env: dict[str, str]) -> dict[str, str]:
     )
 
 
+def cpu_use(gunicorn: int, emulator: int) -> dict[str, float]:
+    """CPU seconds so far of gunicorn (its workers included), the emulator, this process
+    (the people), and everything else the machine ran: the load competes with it all."""
+    used = {
+        "gunicorn": cpu_seconds(gunicorn),
+        "emulator": cpu_seconds(emulator, with_children=False),
+        "people": time.process_time(),
+    }
+    return {**used, "other": max(0.0, machine_busy() - sum(used.values()))}
+
+
 def tail(path: Path, lines: int = 15) -> str:
     """The end of a log file, for error messages."""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -423,6 +435,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             minter.url(LinkClaims(f"load-{i:04d}", Purpose.MANAGE)) for i in range(args.people)
         ]
         recorder = Recorder()
+        cpu_before = cpu_use(gunicorn.pid, emulator.pid)
         started = time.monotonic()
         deadline = started + args.duration
         people = [Person(app_url, link, deadline, stop_people, recorder) for link in links]
@@ -435,6 +448,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for thread in threads:
             thread.join(max(0.0, hard_cap - time.monotonic()))
         elapsed = time.monotonic() - started
+        cpu = {
+            name: round((after - cpu_before[name]) / elapsed, 2)
+            for name, after in cpu_use(gunicorn.pid, emulator.pid).items()
+        }
         for person, thread in zip(people, threads, strict=True):
             if thread.is_alive():  # its request is past its time: count it as failed
                 recorder.record(person.doing, hard_cap - started, "still running at the hard cap")
@@ -457,6 +474,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "gunicorn_worker_class": settings["worker_class"],
             },
             "elapsed_s": round(elapsed, 2),
+            # Cores in use on average while the people ran, and by whom.
+            "cores_in_use": cpu,
             "results": summarize(recorder, elapsed),
             "failure_reasons": dict(recorder.reasons.most_common()),
             "processes": {name: process.pid for name, process in processes.items()},
@@ -512,6 +531,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print("a request is one action, redirects followed; latencies of all, failed ones included\n")
     print(table(report["results"]))
+    cores = report["cores_in_use"]
+    print(
+        f"cores in use on average, of {machine['cpus']}: gunicorn {cores['gunicorn']},"
+        f" emulator {cores['emulator']}, the people (this process) {cores['people']},"
+        f" other processes {cores['other']}"
+    )
     failed = report["results"]["total"]["failures"]
     for reason, count in report["failure_reasons"].items():
         print(f"  failed {count} x {reason}")

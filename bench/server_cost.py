@@ -145,6 +145,9 @@ def run(smoke: bool, workdir: Path) -> Part:
         f"{cpu['page']:.2f} / {cpu['floor']:.2f} / {cpu['bare']:.2f}",
         "ms",
     )
+    # The rate ratios on cores of their own: less swayed by whatever else the machine runs.
+    part.add("gunicorn CPU per request, floor / page", ratio(cpu["floor"], cpu["page"]), "x")
+    part.add("gunicorn CPU per request, bare / page", ratio(cpu["bare"], cpu["page"]), "x")
     part.add("gunicorn CPU per save / per page view", ratio(cpu["save"], cpu["page"]), "x")
     cpu_rows(part, rounds, NAMES)
     failed = sum(r["failed"] for variant in rounds.values() for r in variant)
