@@ -1,0 +1,153 @@
+"""The README's pictures of "Recent changes", taken in Chromium from the running code.
+
+    .venv/bin/python docs/screenshots_history.py [OUT_DIR]
+
+Starts the app on a loopback port with the Courier emulator behind it (as the browser tests
+do), makes changes the ways a person can (on the page, by one-click unsubscribe, by
+"unsubscribe from everything", and one through Courier's API as a product's backend would),
+then writes docs/history-*.png (or to OUT_DIR).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(DOCS)]
+
+from screenshots import DESKTOP, PHONE  # noqa: E402
+
+from prefcenter import create_app  # noqa: E402
+from prefcenter.access.links import LinkClaims, Purpose  # noqa: E402
+from prefcenter.courier import CourierClient, PreferenceStatus, PreferenceUpdate  # noqa: E402
+from prefcenter.emulator import create_emulator_app, seed  # noqa: E402
+from prefcenter.emulator.inprocess import wsgi_transport  # noqa: E402
+
+from browser_fixtures import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
+from conftest import EMULATOR_KEY, SECRET_KEY  # noqa: E402
+
+USER = "user-1"
+# name -> (browser context options, language)
+SHOTS: dict[str, tuple[dict[str, Any], str]] = {
+    "desktop-light": ({**DESKTOP, "color_scheme": "light"}, "en"),
+    "desktop-dark": ({**DESKTOP, "color_scheme": "dark"}, "en"),
+    "phone": ({**PHONE, "color_scheme": "light"}, "en"),
+    "arabic": ({**DESKTOP, "color_scheme": "light"}, "ar"),
+}
+
+
+def path_of(name: str, out: Path = DOCS) -> Path:
+    return out / f"history-{name}.png"
+
+
+def consent_file_in_use(path: Path) -> None:
+    """A consent file written for a while: where a change was made can then be told."""
+    record = {
+        "event": "preference_changed",
+        "at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds"),
+        "user_id": "someone-else",
+        "tenant_id": None,
+        "topic_id": seed.TOPIC_DIGEST,
+        "topic_name": "Weekly digest",
+        "old": {"status": "OPTED_OUT", "has_custom_routing": False, "channels": []},
+        "new": {"status": "OPTED_IN", "has_custom_routing": False, "channels": []},
+        "via": "manage_page",
+    }
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
+def make_changes(browser: Any, url: str, app: Any, courier: CourierClient) -> None:
+    """Change preferences every way the history tells apart."""
+    links = app.extensions["prefcenter"].minter
+    page = browser.new_context(**DESKTOP).new_page()
+    # Elsewhere: the product's backend turns the weekly digest on.
+    courier.put_preference(USER, seed.TOPIC_DIGEST, PreferenceUpdate(PreferenceStatus.OPTED_IN))
+    # One-click unsubscribe from an email, for Product updates.
+    unsubscribe = links.url(
+        LinkClaims(USER, Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_PRODUCT_UPDATES)
+    )
+    page.request.post(unsubscribe, form={"List-Unsubscribe": "One-Click"})
+    # On the page: Comments and mentions by email and the in-app inbox only.
+    page.goto(links.url(LinkClaims(USER, Purpose.MANAGE)))
+    box = page.get_by_role("checkbox", name="Get “Comments and mentions” by Push notification")
+    box.set_checked(False)
+    page.locator(".autosave-status").filter(has_text="Saved").wait_for()
+    # Unsubscribe from everything, asked first.
+    page.get_by_role("link", name="Unsubscribe from everything…").click()
+    page.get_by_role("button", name="Yes, unsubscribe from everything").click()
+    page.get_by_role("button", name="Undo: turn them back on").wait_for()
+    page.context.close()
+
+
+def take_history_screenshots(browser: Any, url: str, link: str, out: Path) -> dict[str, Path]:
+    """Open the history through the page's link in each SHOTS setting and picture it."""
+    written = {}
+    for name, (options, language) in SHOTS.items():
+        page = browser.new_context(**options).new_page()
+        page.goto(link)
+        page.get_by_role("link", name="Recent changes").click()
+        if language != "en":
+            page.goto(f"{page.url}?lang={language}")
+        page.locator("ol.history").wait_for()
+        height = page.evaluate("document.documentElement.scrollHeight")
+        if name != "phone":
+            page.set_viewport_size({"width": options["viewport"]["width"], "height": height})
+        written[name] = path_of(name, out)
+        page.screenshot(path=str(written[name]), animations="disabled")
+        page.context.close()
+    return written
+
+
+def main(argv: list[str]) -> int:
+    from playwright.sync_api import sync_playwright
+
+    out = Path(argv[0]).resolve() if argv else DOCS
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        consent = Path(folder) / "consent.jsonl"
+        consent_file_in_use(consent)
+        emulator = create_emulator_app(api_key=EMULATOR_KEY)
+        courier = CourierClient(
+            EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator)
+        )
+        holder: dict[str, Any] = {}
+        server = serve(lambda environ, start: holder["app"](environ, start))
+        holder["app"] = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": SECRET_KEY,
+                "COURIER_API_KEY": "set-but-unused: the client is injected",
+                "PUBLIC_BASE_URL": server.url,
+                "AUDIT_LOG_PATH": str(consent),
+            },
+            courier=courier,
+            environ={},
+        )
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                )
+                make_changes(browser, server.url, holder["app"], courier)
+                link = (
+                    holder["app"]
+                    .extensions["prefcenter"]
+                    .minter.url(LinkClaims(USER, Purpose.MANAGE))
+                )
+                for path in take_history_screenshots(browser, server.url, link, out).values():
+                    print(path)
+                browser.close()
+        finally:
+            server.stop()
+            courier.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
