@@ -70,9 +70,20 @@
     }
   }
 
+  // A topic's summary in words ("Email, Push notification", "On", "Off") follows its controls.
+  function summarise(topic) {
+    const summary = topic.querySelector(".topic-summary");
+    if (!summary) return;
+    const on = topic.querySelector(".switch").checked;
+    const chosen = [...topic.querySelectorAll(".channel input:checked")].map(
+      (input) => input.closest(".channel").querySelector(".channel-name").textContent);
+    summary.textContent = !on ? text.off : chosen.length ? chosen.join(text.separator) : text.on;
+  }
+
   form.addEventListener("change", (event) => {
     const input = event.target;
     if (input.type !== "checkbox" || !topicOf(input)) return;
+    summarise(topicOf(input));
     queued.push({ input: input, was: !input.checked });
     placeFeedback(topicOf(input));
     send();
@@ -175,6 +186,7 @@
     for (const change of lastSaved.reverse()) {
       queued.push({ input: change.input, was: change.input.checked });
       change.input.checked = change.was;
+      summarise(topicOf(change.input));
     }
     lastSaved = [];
     send(true);
@@ -195,8 +207,9 @@
     p.className = "field-error";
     p.id = field + "-error";
     p.textContent = message;
-    if (target.tagName === "FIELDSET") target.append(p);
-    else topic.insertBefore(p, topic.querySelector(".channels"));
+    // Where the server puts it: in the channels' group, or under the topic's name.
+    if (target.classList.contains("channels")) target.append(p);
+    else topic.querySelector(".topic-main").append(p);
     describe(target, (ids) => ids.concat(p.id));
     topic.classList.add("has-error");
   }

@@ -253,6 +253,6 @@ def topic_switch(page: Any, topic_name: str) -> Any:
 
 
 def channel_box(page: Any, topic_name: str, channel_label: str) -> Any:
-    """One channel checkbox inside a topic's "Get “…” by" group."""
-    group = page.get_by_role("group", name=f"Get “{topic_name}” by")
-    return group.get_by_role("checkbox", name=channel_label, exact=True)
+    """One channel checkbox of a topic, found by the name a screen reader says, which names its
+    topic ("Get “Task reminders” by Email"): the page shows the channel once per section."""
+    return page.get_by_role("checkbox", name=f"Get “{topic_name}” by {channel_label}", exact=True)

@@ -59,7 +59,7 @@ def stored(prefs: LivePrefcenter, topic_id: str) -> dict[str, Any]:
 
 
 def channel(page: Any, topic: str, label: str) -> Any:
-    return page.get_by_role("group", name=f"Get “{topic}” by").get_by_role("checkbox", name=label)
+    return page.get_by_role("checkbox", name=f"Get “{topic}” by {label}", exact=True)
 
 
 def test_a_toggle_saves_itself_and_undo_puts_it_back(prefs, browser_context):
@@ -157,7 +157,7 @@ def test_a_validation_error_is_shown_by_the_field_and_nothing_pretends_to_save(
 ):
     page = open_page(prefs, browser_context)
     status = page.get_by_role("status")
-    group = page.get_by_role("group", name="Get “Security alerts” by")
+    group = page.get_by_role("group", name="Security alerts", exact=True)
     message = "“Security alerts” is required: keep at least one channel."
 
     channel(page, "Security alerts", "Email").uncheck()
