@@ -23,6 +23,7 @@ from .page.brandviews import brand_stylesheet_url, current_brand, favicon_url
 from .page.consent import ConsentLog
 from .page.errors import http_error_text, register_error_handlers
 from .page.forms import field_key, topic_texts
+from .page.fresh_link import register_fresh_link
 from .page.history import register_history
 from .page.labels import channel_label
 from .platform import health
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(preview.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    register_fresh_link(app)  # before the rate limits, which wrap its endpoint
     app.register_blueprint(brandviews.bp)
     register_history(app)  # beside the page and the embedded page, after both
     register_assets(app)
@@ -138,7 +140,7 @@ def _courier_for(app: Flask) -> CourierClient:
     if app.config["DEMO_MODE"]:
         from .emulator.demo import demo_courier
 
-        return demo_courier(timeout, writes)
+        return demo_courier(timeout, writes, outbox_on=app)  # what it emails, at /demo/outbox
     return CourierClient(
         app.config["COURIER_API_KEY"],
         app.config["COURIER_BASE_URL"],

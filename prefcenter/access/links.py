@@ -153,6 +153,7 @@ class LinkSigner:
             return _claims(payload, purpose)
         raise LinkInvalid("this link is not valid")
 
+    def recover(
     def _check_lifetime(self, payload: Mapping[str, object], purpose: Purpose) -> None:
         """Refuse a link minted to live longer than this purpose's maximum age allows.
 

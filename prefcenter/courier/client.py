@@ -7,8 +7,9 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -318,6 +319,10 @@ class CourierClient:
         return parse_list(
             self._request("GET", "/preferences/sections"), "results", Section.from_api
         )
+    def send_message(
+        channels: Sequence[str] = (),
+        key = f"prefcenter-send-{uuid.uuid4().hex}"
+            raise CourierMalformedResponse("expected an object with 'requestId' from POST /send")
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -326,8 +331,9 @@ class CourierClient:
     ) -> Any:
         """Send one request, retrying passing failures, and map failures onto the error tree.
 
-        Every call this client makes is a GET or a PUT, both idempotent, so a retry can never
-        apply a change twice. No retry starts past the retry budget, or past `deadline`.
+        Every call this client makes is a GET or a PUT, both idempotent, or a POST /send
+        carrying an Idempotency-Key, so a retry can never apply a change twice. No retry
+        starts past the retry budget, or past `deadline`.
         """
         policy = self._retry
         started = policy.clock()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import LazyString, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..access.guard import EmbedLinkExpired, EmbedLinkInvalid
+from ..access.links import Purpose
 from ..courier import CourierError, CourierUnavailable
+from .fresh_link import fresh_link_form
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,9 @@ def register_error_handlers(app: Flask) -> None:
     def embed_expired(error: EmbedLinkExpired) -> tuple[str | Response, int]:
         if wants_json():
             return json_refusal(STALE_MESSAGE, 410, reload=True)
-        return render_template("links/embed_expired.html"), 410
+        token = g.get("embed_token_in")
+        fresh_link = fresh_link_form(token, Purpose.EMBED) if token else None
+        return render_template("links/embed_expired.html", fresh_link=fresh_link), 410
 
     @app.errorhandler(EmbedLinkInvalid)
     def embed_invalid(error: EmbedLinkInvalid) -> tuple[str, int]:

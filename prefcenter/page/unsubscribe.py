@@ -46,6 +46,7 @@ from ..courier import (
 from ..platform.i18n import chosen_locale, use_link_locale
 from ..services import services
 from .consent import Via
+from .fresh_link import expired_page
 from .names import topic_name
 from .views import someone_else_page
 
@@ -157,7 +158,7 @@ def _claims(token: str) -> LinkClaims:
         claims = services().links.load(token, Purpose.UNSUBSCRIBE)
     except LinkExpired as expired:
         use_link_locale(expired.locale)
-        raise _Refused((render_template("links/expired.html"), 410)) from None
+        raise _Refused(expired_page(token, Purpose.UNSUBSCRIBE)) from None
     except LinkInvalid:
         raise _Refused((render_template("links/invalid.html"), 404)) from None
     use_link_locale(claims.locale)

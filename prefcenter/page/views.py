@@ -40,6 +40,7 @@ from ..services import services
 from .consent import Via
 from .errors import STALE_MESSAGE, json_refusal, wants_json
 from .forms import build_preferences_form
+from .fresh_link import expired_page
 from .names import localized
 from .preferences import (
     SectionState,
@@ -326,7 +327,7 @@ def open_link(token: str) -> Response | tuple[str, int]:
         claims = services().links.load(token, Purpose.MANAGE)
     except LinkExpired as expired:
         use_link_locale(expired.locale)
-        return render_template("links/expired.html"), 410
+        return expired_page(token, Purpose.MANAGE)
     except LinkInvalid:
         return render_template("links/invalid.html"), 404
     signed_in = current_person()
@@ -343,7 +344,7 @@ def continue_link(token: str) -> Response | tuple[str, int]:
         claims = services().links.load(token, Purpose.MANAGE)
     except LinkExpired as expired:
         use_link_locale(expired.locale)
-        return render_template("links/expired.html"), 410
+        return expired_page(token, Purpose.MANAGE)
     except LinkInvalid:
         return render_template("links/invalid.html"), 404
     sign_in(claims)

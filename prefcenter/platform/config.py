@@ -63,6 +63,15 @@ DEFAULTS: dict[str, Any] = {
     # Embedded pages are opened from a product's settings page: many people, few addresses.
     "RATE_LIMIT_EMBED": "300 per minute",
     "RATE_LIMIT_READY": "60 per minute",  # the readiness probe
+    # "Email me a new link" on an expired link's page: per client address, and per person
+    # (user and tenant of the link, counted in the same store, whatever the address).
+    "RATE_LIMIT_FRESH_LINK": "20 per hour",
+    "FRESH_LINK_LIMIT": "3 per hour",
+    # A link this long past its expiry can no longer ask for a new one.
+    "FRESH_LINK_MAX_PAST_EXPIRY": 90 * DAY,
+    # Courier template for the new link's email (data: url, expires_at, locale); unset: a
+    # built-in title and text in the page's language.
+    "FRESH_LINK_TEMPLATE": None,
     "READY_CACHE_TTL": 5.0,  # seconds one readiness answer (one Courier call) is reused
     "AUDIT_LOG_PATH": None,  # None: consent records go to the log stream (stderr)
     "LOG_LEVEL": "INFO",
@@ -104,6 +113,10 @@ ENVIRONMENT = {
     "EMBED_ALLOWED_ORIGINS": "EMBED_ALLOWED_ORIGINS",
     "PROXY_FIX_HOPS": "PREFCENTER_PROXY_FIX_HOPS",
     "TRUSTED_PROXIES": "PREFCENTER_TRUSTED_PROXIES",
+    "RATE_LIMIT_FRESH_LINK": "PREFCENTER_RATE_LIMIT_FRESH_LINK",
+    "FRESH_LINK_LIMIT": "PREFCENTER_FRESH_LINK_LIMIT",
+    "FRESH_LINK_MAX_PAST_EXPIRY": "PREFCENTER_FRESH_LINK_MAX_PAST_EXPIRY",
+    "FRESH_LINK_TEMPLATE": "PREFCENTER_FRESH_LINK_TEMPLATE",
     "TRUSTED_HOSTS": "PREFCENTER_TRUSTED_HOSTS",
     "COURIER_RETRY_ATTEMPTS": "PREFCENTER_COURIER_RETRY_ATTEMPTS",
     "COURIER_RETRY_BUDGET": "PREFCENTER_COURIER_RETRY_BUDGET",

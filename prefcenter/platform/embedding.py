@@ -6,7 +6,9 @@ layer, which decides it: each imports this module, none imports another for it.
 
 from __future__ import annotations
 
-from flask import g, request, url_for
+from typing import Any
+
+from flask import current_app, g, request, url_for
 
 EMBEDDED = "embedded"  # the name the page blueprint is registered under at /e/<embed_token>/
 
@@ -14,6 +16,21 @@ EMBEDDED = "embedded"  # the name the page blueprint is registered under at /e/<
 def is_embedded() -> bool:
     """Whether this request is for the embedded page."""
     return request.blueprint == EMBEDDED
+
+
+def frameable(view: Any) -> Any:
+    """Mark a view a host's frame may show though it is not the embedded page (where an
+    expired frame's "Email me a new link" leads)."""
+    view.frameable_by_host = True
+    return view
+
+
+def may_be_framed() -> bool:
+    """Whether this response may be shown in a frame on EMBED_ALLOWED_ORIGINS."""
+    if is_embedded():
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "frameable_by_host", False))
 
 
 def home_url() -> str:

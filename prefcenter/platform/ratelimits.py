@@ -19,6 +19,7 @@ LIMITS = {
     "unsubscribe.resubscribe": "RATE_LIMIT_ONE_CLICK",
     "api.mint_link": "RATE_LIMIT_API",
     "health.ready": "RATE_LIMIT_READY",
+    "fresh_link.ask": "RATE_LIMIT_FRESH_LINK",
 }
 # Every embedded page (/e/<token>/...) shares one allowance per address, a generous one: the
 # tokens come from the product's own backend, and one office behind one address opens many.

@@ -13,7 +13,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .embedding import is_embedded
+from .embedding import may_be_framed
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def register_security_headers(app: Flask) -> None:
 
     @app.after_request
     def add_headers(response: Response) -> Response:
-        if is_embedded():
+        if may_be_framed():
             ancestors = frame_origins
         else:
             ancestors = "'none'"
