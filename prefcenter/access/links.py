@@ -154,6 +154,39 @@ class LinkSigner:
         raise LinkInvalid("this link is not valid")
 
     def recover(
+        self, token: str, purpose: Purpose, *, max_past_expiry: int, now: float | None = None
+    ) -> LinkClaims:
+        """Return the claims of a genuine link for `purpose`, whether or not it has expired.
+
+        For "email me a new link": everything `load` checks but the expiry, and a link more
+        than `max_past_expiry` seconds past it is refused too, so a leaked old link cannot
+        keep sending mail for ever. Raises LinkInvalid; never LinkExpired.
+        """
+        for key in self._keys:
+            try:
+                payload = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[ALGORITHM],
+                    audience=purpose.audience,
+                    issuer=ISSUER,
+                    leeway=LEEWAY_SECONDS,
+                    options={"require": ["exp", "iat", "sub", "aud", "iss"], "verify_exp": False},
+                )
+            except jwt.InvalidSignatureError:
+                continue  # maybe signed with an older key still listed
+            except jwt.PyJWTError as exc:
+                raise LinkInvalid("this link is not valid") from exc
+            expires = payload["exp"]
+            if not isinstance(expires, int) or isinstance(expires, bool):
+                raise LinkInvalid("this link is not valid")
+            self._check_lifetime(payload, purpose)
+            current = time.time() if now is None else now
+            if current > expires + max_past_expiry + LEEWAY_SECONDS:
+                raise LinkInvalid("this link expired too long ago")
+            return _claims(payload, purpose)
+        raise LinkInvalid("this link is not valid")
+
     def _check_lifetime(self, payload: Mapping[str, object], purpose: Purpose) -> None:
         """Refuse a link minted to live longer than this purpose's maximum age allows.
 

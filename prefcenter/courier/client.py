@@ -319,10 +319,52 @@ class CourierClient:
         return parse_list(
             self._request("GET", "/preferences/sections"), "results", Section.from_api
         )
+
+    # -- sending -----------------------------------------------------------------------------
+
     def send_message(
+        self,
+        user_id: str,
+        *,
+        template: str | None = None,
+        content: Mapping[str, str] | None = None,
+        data: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
+        locale: str | None = None,
         channels: Sequence[str] = (),
+    ) -> str:
+        """Send a message to a person by user id (Courier finds their address); return its id.
+
+        Give a template id or inline `content` (`title` and `body`), not both; `channels`
+        routes inline content (one of them, in order). The person is named by id only, so no
+        address passes through here, and nothing of the message is logged. Every try carries
+        the same Idempotency-Key, so a retry after a lost answer cannot send twice.
+        """
+        if (template is None) == (content is None):
+            raise ValueError("give either a template or content")
+        _segment(user_id)  # the ids a path refuses ("", ".", "..") name no one here either
+        to: dict[str, str] = {"user_id": user_id}
+        if locale:
+            to["locale"] = locale
+        message: dict[str, Any] = {"to": to}
+        if template is not None:
+            message["template"] = template
+        else:
+            message["content"] = dict(content or {})
+        if data:
+            message["data"] = dict(data)
+        if tenant_id:
+            message["context"] = {"tenant_id": tenant_id}
+        if channels:
+            message["routing"] = {"method": "single", "channels": list(channels)}
         key = f"prefcenter-send-{uuid.uuid4().hex}"
+        answer = self._request(
+            "POST", "/send", json={"message": message}, headers={"Idempotency-Key": key}
+        )
+        request_id = answer.get("requestId") if isinstance(answer, Mapping) else None
+        if not isinstance(request_id, str) or not request_id:
             raise CourierMalformedResponse("expected an object with 'requestId' from POST /send")
+        return request_id
 
     # -- transport ---------------------------------------------------------------------------
 
