@@ -518,3 +518,37 @@ def test_only_the_tail_of_the_consent_file_is_read(tmp_path):
     assert tail.records[-1].change.at == start + timedelta(seconds=1999)
     assert read_consent_tail(str(tmp_path / "missing.jsonl"), "user-1", None).records == ()
     assert read_consent_tail(None, "user-1", None).covers_from is None
+
+
+def test_a_link_without_a_tenant_leaves_out_changes_made_in_a_tenant(signed_in, courier):
+    courier.put_preference(USER, seed.TOPIC_DIGEST, PreferenceUpdate(ON))
+    courier.put_preference(USER, seed.TOPIC_EVENTS, PreferenceUpdate(ON), "acme")
+
+    listed = changes_listed(signed_in().get("/history"))
+
+    assert [what for what, _ in listed] == ["Turned on “Weekly digest”"]
+
+
+def test_a_passing_courier_failure_is_retried_within_the_one_view(
+    signed_in, courier, faulty, courier_state
+):
+    courier.put_preference(USER, seed.TOPIC_DIGEST, PreferenceUpdate(ON))
+    client = signed_in()
+    client.get("/")
+    faulty.faults.append(Fault("GET", LOGS, status=503, times=1))
+
+    response = client.get("/history")
+
+    assert response.status_code == 200
+    assert changes_listed(response) == [("Turned on “Weekly digest”", "Changed")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]", b'{"items": {}}', b'{"items": [{"topic_id": "t"}]}', b'{"items": [], "paging": 3}'],
+)
+def test_an_answer_that_is_not_a_change_log_gets_the_try_again_page(signed_in, faulty, body):
+    client = signed_in()
+    faulty.faults.append(Fault("GET", LOGS, status=200, body=body))
+
+    assert client.get("/history").status_code == 503

@@ -104,6 +104,10 @@ def _items(who: Person, logged: ChangeLogPage) -> list[HistoryItem]:
     tenant = svc.tenant_defaults.defaults(who.tenant_id)
     changes = []
     for entry in logged.items:
+        if entry.tenant_id != who.tenant_id:
+            # A page without a tenant shows the person's own choices, not a tenant's: their
+            # changes are another page's history. (With a tenant, Courier filters already.)
+            continue
         change = Change.from_log(entry)
         if entry.topic_id in names:  # the name the page shows, not the one at the time
             change = replace(change, topic_name=names[entry.topic_id])
