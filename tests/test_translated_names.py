@@ -359,3 +359,16 @@ def test_the_catalog_carries_topic_data_as_courier_returns_it(emulator):
 def test_a_catalog_topic_without_an_object_of_topic_data_reads_as_empty(topic_data):
     topic = CatalogTopic.from_api({"id": "pt_x", "name": "X", "topic_data": topic_data})
     assert topic.topic_data == {}
+
+
+def test_the_example_file_translates_the_whole_demo_workspace(app):
+    from pathlib import Path
+
+    from prefcenter.platform.catalog_translations import load_catalog_translations
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "catalog-translations.example.json"
+    languages = load_catalog_translations(str(example))
+    sections = app.extensions["prefcenter"].catalog.sections()
+    for code in ("de", "es", "fr", "ar"):
+        assert set(languages[code].sections) == {s.id for s in sections}
+        assert set(languages[code].topics) == {t.id for s in sections for t in s.topics}
