@@ -104,10 +104,8 @@ def take_history_screenshots(browser: Any, url: str, link: str, out: Path) -> di
     return written
 
 
-def main(argv: list[str]) -> int:
-    from playwright.sync_api import sync_playwright
-
-    out = Path(argv[0]).resolve() if argv else DOCS
+def take_all(browser: Any, out: Path) -> dict[str, Path]:
+    """Start the app and an emulator, make the changes, and write every picture to `out`."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         consent = Path(folder) / "consent.jsonl"
@@ -118,7 +116,7 @@ def main(argv: list[str]) -> int:
         )
         holder: dict[str, Any] = {}
         server = serve(lambda environ, start: holder["app"](environ, start))
-        holder["app"] = create_app(
+        app = holder["app"] = create_app(
             {
                 "TESTING": True,
                 "SECRET_KEY": SECRET_KEY,
@@ -130,22 +128,29 @@ def main(argv: list[str]) -> int:
             environ={},
         )
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-                )
-                make_changes(browser, server.url, holder["app"], courier)
-                link = (
-                    holder["app"]
-                    .extensions["prefcenter"]
-                    .minter.url(LinkClaims(USER, Purpose.MANAGE))
-                )
-                for path in take_history_screenshots(browser, server.url, link, out).values():
-                    print(path)
-                browser.close()
+            make_changes(browser, server.url, app, courier)
+            link = app.extensions["prefcenter"].minter.url(LinkClaims(USER, Purpose.MANAGE))
+            return take_history_screenshots(browser, server.url, link, out)
         finally:
             server.stop()
             courier.close()
+            emulator.extensions["courier_emulator"].store.close()
+
+
+def main(argv: list[str]) -> int:
+    """Write the pictures to argv[0] (default: docs/)."""
+    from playwright.sync_api import sync_playwright
+
+    out = Path(argv[0]).resolve() if argv else DOCS
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            for path in take_all(browser, out).values():
+                print(path)
+        finally:
+            browser.close()
     return 0
 
 
