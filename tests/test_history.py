@@ -11,7 +11,12 @@ import pytest
 
 from prefcenter import create_app
 from prefcenter.access.links import LinkClaims, Purpose
-from prefcenter.courier import ChannelClassification, PreferenceStatus, PreferenceUpdate
+from prefcenter.courier import (
+    ChannelClassification,
+    CourierRejected,
+    PreferenceStatus,
+    PreferenceUpdate,
+)
 from prefcenter.emulator import seed
 from prefcenter.page.attribution import (
     MATCH_WINDOW,
@@ -552,3 +557,34 @@ def test_an_answer_that_is_not_a_change_log_gets_the_try_again_page(signed_in, f
     faulty.faults.append(Fault("GET", LOGS, status=200, body=body))
 
     assert client.get("/history").status_code == 503
+
+
+# -- the client ---------------------------------------------------------------------------
+
+
+def test_the_client_reads_the_log_typed_and_paged(courier):
+    courier.put_preference(
+        USER, seed.TOPIC_COMMENTS, PreferenceUpdate(ON, True, (ChannelClassification.SMS,))
+    )
+    courier.put_preference(USER, seed.TOPIC_COMMENTS, PreferenceUpdate(OFF), "acme")
+    courier.put_preference(USER, seed.TOPIC_COMMENTS, PreferenceUpdate(OFF))
+
+    first = courier.preference_logs(USER, limit=2)
+    rest = courier.preference_logs(USER, cursor=first.cursor, limit=2)
+
+    newest, in_tenant = first.items
+    assert (first.more, rest.more, rest.cursor) == (True, False, None)
+    assert newest.topic_name == "Comments and mentions" and newest.tenant_id is None
+    assert newest.current.status is OFF and newest.current.custom_routing == ()
+    assert newest.previous.custom_routing == (ChannelClassification.SMS,)
+    assert in_tenant.tenant_id == "acme" and in_tenant.previous is None
+    assert newest.timestamp.tzinfo is not None and newest.timestamp >= in_tenant.timestamp
+    (oldest,) = rest.items
+    assert oldest.current.has_custom_routing and oldest.previous is None
+    assert [e.tenant_id for e in courier.preference_logs(USER, "acme").items] == ["acme"]
+
+
+def test_courier_refuses_a_cursor_it_did_not_issue(courier):
+    with pytest.raises(CourierRejected) as refused:
+        courier.preference_logs(USER, cursor="not-a-cursor")
+    assert refused.value.status_code == 400
