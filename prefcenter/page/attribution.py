@@ -76,6 +76,9 @@ VIA_WHERE: dict[str, Where] = {
     Via.EMBEDDED_PAGE: Where.THIS_PAGE,
     Via.UNSUBSCRIBE_PAGE: Where.UNSUBSCRIBE_LINK,
     Via.UNSUBSCRIBE_UNDO: Where.UNSUBSCRIBE_LINK,
+    # "Get it weekly instead" on an unsubscribe link's page (named by its value: a record
+    # names the way it was made, whichever version of this code wrote it).
+    "less_often": Where.UNSUBSCRIBE_LINK,
     Via.ONE_CLICK: Where.ONE_CLICK,
     Via.UNSUBSCRIBE_ALL: Where.EVERYTHING,
     Via.UNSUBSCRIBE_ALL_UNDO: Where.EVERYTHING,
