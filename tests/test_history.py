@@ -188,11 +188,12 @@ def test_a_signed_out_visitor_is_sent_to_the_page_which_says_how_to_sign_in(clie
 # -- one Courier read ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("tenant_id", [None, "acme"])
 def test_opening_the_history_costs_one_courier_read_and_a_page_view_reads_no_log(
-    signed_in, courier, courier_state
+    signed_in, courier, courier_state, tenant_id
 ):
-    courier.put_preference(USER, seed.TOPIC_DIGEST, PreferenceUpdate(ON))
-    client = signed_in()
+    courier.put_preference(USER, seed.TOPIC_DIGEST, PreferenceUpdate(ON), tenant_id)
+    client = signed_in(tenant_id=tenant_id)
     client.get("/")  # the catalog is cached by any page view, as in production
     courier_state.clear_requests()
 
