@@ -31,6 +31,8 @@ SHOTS: dict[str, tuple[dict[str, Any], bool]] = {
     "desktop-light": ({**DESKTOP, "color_scheme": "light"}, True),
     "desktop-dark": ({**DESKTOP, "color_scheme": "dark"}, True),
     "phone": ({**PHONE, "color_scheme": "light"}, False),
+    # The whole page on a phone, at one device pixel per CSS pixel: how far a person scrolls.
+    "phone-page": ({**PHONE, "device_scale_factor": 1, "color_scheme": "light"}, True),
     "german": ({**DESKTOP, "color_scheme": "light", "locale": "de-DE"}, False),
     "embedded": ({**DESKTOP, "color_scheme": "light"}, False),
 }
