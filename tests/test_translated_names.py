@@ -274,6 +274,15 @@ def test_unsubscribe_from_everything_names_the_translated_topics(app, german_dig
     assert DIGEST_DE in text_of(undone.get_data(as_text=True))
 
 
+def test_recent_changes_name_the_translated_topic(app, german_digest, courier):
+    from prefcenter.courier import PreferenceStatus, PreferenceUpdate
+
+    # The product's backend turns the digest on through Courier's API.
+    courier.put_preference(USER, seed.TOPIC_DIGEST, PreferenceUpdate(PreferenceStatus.OPTED_IN))
+    history = page_text(german_client(app), "/history")
+    assert DIGEST_DE in history and "Weekly digest" not in history
+
+
 def test_a_preview_shows_the_translated_names(app, german_digest):
     token = app.extensions["prefcenter"].links.make(_claims(Purpose.PREVIEW, locale="de"))
     assert DIGEST_DE in page_text(app.test_client(), f"/preview/{token}")

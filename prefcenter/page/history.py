@@ -28,6 +28,7 @@ from ..platform.embedding import EMBEDDED
 from ..services import services
 from .attribution import Where, attribute, read_consent_tail
 from .changes import Change, describe
+from .names import names_for
 from .views import bp as page_bp
 
 CURSOR_SALT = "prefcenter.page.history-cursor"
@@ -97,9 +98,11 @@ def _items(who: Person, logged: ChangeLogPage) -> list[HistoryItem]:
     """The page's view of each logged change: its sentence, where, and when."""
     svc = services()
     names, defaults = {}, {}
-    for section in svc.catalog.sections():
+    sections = svc.catalog.sections()
+    shown = names_for(sections)  # in the page's language, where translated
+    for section in sections:
         for topic in section.topics:
-            names[topic.id] = topic.name
+            names[topic.id] = shown.topic(topic.id, topic.name).name
             defaults[topic.id] = topic.default_status
     tenant = svc.tenant_defaults.defaults(who.tenant_id)
     changes = []
