@@ -238,4 +238,4 @@ def test_the_link_command_prints_an_embed_url(app):
 def test_the_link_command_refuses_two_purposes_at_once(app):
     result = app.test_cli_runner().invoke(args=["link", "u", "--embed", "--unsubscribe", "t"])
     assert result.exit_code != 0
-    assert "cannot be combined" in result.output
+    assert "choose one of --unsubscribe, --embed and --preview" in result.output
