@@ -241,7 +241,10 @@ def test_other_tokens_do_not_open_a_preview(app, client, mint, purpose, claims):
 def test_an_expired_preview_says_so(app, client):
     response = client.get(f"/preview/{preview_token(app, age=HOUR + 120)}")
     assert response.status_code == 410
-    assert "Support preview" not in response.get_data(as_text=True)
+    text = text_of(response.get_data(as_text=True))
+    assert "This preview has expired" in text and "Ask for a new preview link." in text
+    assert "Support preview" not in text
+    assert "Email me a new link" not in text  # a preview never mails the person
 
 
 def test_a_preview_minted_to_live_longer_than_an_hour_is_refused(app, client):

@@ -34,7 +34,8 @@ def show(token: str) -> Response:
         claims = services().links.load(token, Purpose.PREVIEW)
     except LinkExpired as expired:
         use_link_locale(expired.locale)
-        return _private(render_template("links/expired.html"), 410)
+        # Said to support, not to the person: no "email me a new link" here.
+        return _private(render_template("preferences/preview_expired.html"), 410)
     except LinkInvalid:
         return _private(render_template("links/invalid.html"), 404)
     use_link_locale(claims.locale)

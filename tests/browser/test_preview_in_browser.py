@@ -71,3 +71,16 @@ def test_axe_finds_no_violations_on_a_preview(code, live_prefcenter, new_context
         page.emulate_media(color_scheme=scheme)
         found[scheme] = axe_violations(page)
     assert found == {"light": [], "dark": []}
+
+
+def test_axe_finds_no_violations_on_an_expired_preview(live_prefcenter, new_context):
+    prefs = live_prefcenter()
+    page = new_context(color_scheme="light").new_page()
+    page.goto(prefs.expired_link(Purpose.PREVIEW))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This preview has expired")
+    page.wait_for_load_state()
+    found = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        found[scheme] = axe_violations(page)
+    assert found == {"light": [], "dark": []}
