@@ -10,7 +10,7 @@ channels), its description, and its channels, as columns named once at the head 
 - the page works without JavaScript, the keyboard follows the reading order (mirrored right to
   left), the focus is never hidden, and narrow windows (320 px, 200% zoom) do not scroll sideways;
 - axe finds nothing in light or dark colours, with or without JavaScript, in Arabic, at 320 px,
-  and on a page of 40 more topics, every section with required topics.
+  on a page of 40 more topics (every section with required topics) and in a pale brand colour.
 
 Heights are figures (docs/page_height.py), not assertions.
 """
@@ -355,13 +355,20 @@ AXE_STATES = {
     "arabic-columns": ({"viewport": DESKTOP}, True, "ar"),
     "arabic-chips": ({"viewport": PHONE}, True, "ar"),
 }
+# A pale brand colour (and a dark one for dark colours): the page keeps its contrast with it.
+BRAND = {
+    "BRAND_PRODUCT_NAME": "Acme",
+    "BRAND_PRIMARY_COLOUR": "#ffd500",
+    "BRAND_PRIMARY_COLOUR_DARK": "#5a2d82",
+    "BRAND_SUPPORT_URL": "mailto:help@acme.example",
+}
 
 
 @pytest.mark.parametrize("state", AXE_STATES)
-@pytest.mark.parametrize("workspace", ["demo", "forty-more-topics"])
+@pytest.mark.parametrize("workspace", ["demo", "forty-more-topics", "branded"])
 def test_axe_finds_nothing_in_the_compact_layout(state, workspace, live_prefcenter, new_context):
-    prefs = live_prefcenter()
-    if workspace != "demo":
+    prefs = live_prefcenter(**(BRAND if workspace == "branded" else {}))
+    if workspace == "forty-more-topics":
         seed_catalog(prefs.courier_state.store, 5, 8)
     prefer(prefs, seed.TOPIC_REMINDERS, "OPTED_IN", "push")
     options, javascript, language = AXE_STATES[state]
