@@ -47,7 +47,7 @@
     for (const topic of new Set(changes.map((c) => topicOf(c.input)))) {
       body.append("only", topic.dataset.topic);
       for (const input of topic.querySelectorAll("input[name]")) {
-        if (!input.disabled && (input.type !== "checkbox" || input.checked)) {
+        if (!input.disabled && (!ticks(input) || input.checked)) {
           body.append(input.name, input.value);
         }
       }
@@ -80,9 +80,22 @@
     summary.textContent = !on ? text.off : chosen.length ? chosen.join(text.separator) : text.on;
   }
 
+  // Checkboxes, and the radios of a topic's "How often": posted only when ticked.
+  const ticks = (input) => input.type === "checkbox" || input.type === "radio";
+  // The radio ticked in each group, so a change can say which one it replaced (for Undo).
+  const ticked = new Map([...form.querySelectorAll("input[type=radio]:checked")].map((r) => [r.name, r]));
+
   form.addEventListener("change", (event) => {
     const input = event.target;
-    if (input.type !== "checkbox" || !topicOf(input)) return;
+    if (!ticks(input) || !topicOf(input)) return;
+    if (input.type === "radio") {
+      // Undo ticks the one it replaced again, and an Undo of that ticks this one.
+      const was = ticked.get(input.name);
+      ticked.set(input.name, input);
+      queued.push(was ? { input: was, was: true, now: input } : { input: input, was: false });
+      placeFeedback(topicOf(input));
+      return send();
+    }
     summarise(topicOf(input));
     queued.push({ input: input, was: !input.checked });
     placeFeedback(topicOf(input));
@@ -184,8 +197,10 @@
 
   function undo() {
     for (const change of lastSaved.reverse()) {
-      queued.push({ input: change.input, was: change.input.checked });
+      queued.push(change.now ? { input: change.now, was: true, now: change.input }
+        : { input: change.input, was: change.input.checked });
       change.input.checked = change.was;
+      if (change.now) ticked.set(change.input.name, change.input);
       summarise(topicOf(change.input));
     }
     lastSaved = [];

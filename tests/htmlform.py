@@ -66,7 +66,7 @@ class HtmlForm(HTMLParser):
         return [
             (c.name, c.value)
             for c in self.controls
-            if not c.disabled and (c.type != "checkbox" or c.checked)
+            if not c.disabled and (c.type not in ("checkbox", "radio") or c.checked)
         ]
 
     def submission(self, *extra: tuple[str, str]) -> MultiDict:
@@ -87,6 +87,18 @@ class HtmlForm(HTMLParser):
         assert not control.disabled, f"{name}={value} is locked"
         control.checked = checked
         return self
+
+    def choose(self, name: str, value: str) -> HtmlForm:
+        """Tick one radio button of a group (the others of the group untick), as a person would."""
+        group = [c for c in self.controls if c.name == name and c.type == "radio"]
+        assert any(c.value == value for c in group), f"no {name}={value} radio"
+        for control in group:
+            control.checked = control.value == value
+        return self
+
+    def chosen(self, name: str) -> str | None:
+        """The value of the ticked radio button of a group, if any is."""
+        return next((c.value for c in self.controls if c.name == name and c.checked), None)
 
 
 def text_of(html: str) -> str:

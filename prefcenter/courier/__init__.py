@@ -10,10 +10,12 @@ from .errors import (
     InvalidIdentifier,
 )
 from .models import (
+    KEEP_DIGEST,
     CatalogTopic,
     ChangeLogPage,
     Channel,
     ChannelClassification,
+    DigestSchedule,
     LoggedValue,
     PreferenceChange,
     PreferenceStatus,
@@ -40,6 +42,8 @@ __all__ = [
     "CourierNotFound",
     "CourierRejected",
     "CourierUnavailable",
+    "DigestSchedule",
+    "KEEP_DIGEST",
     "InvalidIdentifier",
     "LoggedValue",
     "PreferenceChange",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -124,12 +125,26 @@ class TopicPreference:
 WRITABLE_STATUSES = (PreferenceStatus.OPTED_IN, PreferenceStatus.OPTED_OUT)
 
 
+class _Keep(StrEnum):
+    """A write field left out of the body, so Courier keeps what it holds."""
+
+    KEEP = "keep"
+
+
+# `digest_schedule_id` of a write that leaves the person's digest choice alone. Unlike the
+# routing fields, Courier keeps an omitted digest choice (SDK 9.13 write params), so this is
+# every write's default: a write that does not mean to change the choice can never erase one.
+KEEP_DIGEST = _Keep.KEEP
+
+
 @dataclass(frozen=True)
 class PreferenceUpdate:
     """The body of one topic write. Courier's PUT replaces routing, so all three go together.
 
     A write's status is OPTED_IN or OPTED_OUT only: REQUIRED is a topic default, never a
     person's choice, and Courier documents no write of it (SDK 9.13 write params).
+    `digest_schedule_id` is KEEP_DIGEST (left out: the choice stays), None (sent as null: back
+    to the topic's default schedule) or a schedule id.
     """
 
     status: PreferenceStatus
@@ -137,14 +152,25 @@ class PreferenceUpdate:
     custom_routing: tuple[Channel, ...] = ()
     # False for a write of the status alone: what a plan without channel choice accepts.
     with_routing: bool = True
+    digest_schedule_id: str | None | _Keep = KEEP_DIGEST
 
     def __post_init__(self) -> None:
         if self.status not in WRITABLE_STATUSES:
             raise ValueError(f"a preference write cannot set status {self.status}")
 
+    @property
+    def writes_digest(self) -> bool:
+        """Whether this write sets the person's digest choice (to a schedule, or to null)."""
+        return self.digest_schedule_id is not KEEP_DIGEST
+
     def status_only(self) -> PreferenceUpdate:
-        """The same write without routing fields (Courier then resets them)."""
-        return PreferenceUpdate(self.status, with_routing=False)
+        """The same write without routing fields (Courier then resets them).
+
+        A digest choice stays in: a plan refusing channel choice says nothing about digests.
+        """
+        return PreferenceUpdate(
+            self.status, with_routing=False, digest_schedule_id=self.digest_schedule_id
+        )
 
     def to_api(self) -> dict[str, Any]:
         """Return the JSON body Courier expects, wrapped in "topic"."""
@@ -152,6 +178,8 @@ class PreferenceUpdate:
         if self.with_routing:
             topic["has_custom_routing"] = self.has_custom_routing
             topic["custom_routing"] = [str(channel) for channel in self.custom_routing]
+        if self.writes_digest:
+            topic["digest_schedule_id"] = self.digest_schedule_id
         return {"topic": topic}
 
 
@@ -191,6 +219,85 @@ def parse_tenant_defaults(data: Any) -> dict[str, TopicDefault]:
     return {item.topic_id: item for item in parsed}
 
 
+DIGEST_FREQUENCIES = ("instant", "daily", "weekdays", "weekly", "custom_days", "monthly")
+DAYS_OF_WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """One of a topic's digest schedules (SDK 9.13 TopicDigestScheduleResponse).
+
+    `time` is "HH:MM" in `timezone` (an IANA name; "" when Courier gives none, which it
+    documents as UTC); the day fields are those the frequency uses.
+    """
+
+    schedule_id: str
+    frequency: str
+    time: str = ""
+    timezone: str = ""
+    day_of_week: str = ""
+    days_of_week: tuple[str, ...] = ()
+    day_of_month: int = 0
+    is_default: bool = False
+    disabled: bool = False
+
+    @classmethod
+    def from_api(cls, data: Any) -> DigestSchedule | None:
+        """Parse one schedule; None for one this code cannot describe to a person.
+
+        A schedule with a frequency newer than this code, or missing the day or time its
+        frequency needs, is left out of the page rather than failing it: the rest of the
+        catalog is still good, and a person cannot choose what cannot be described.
+        """
+        if not isinstance(data, Mapping):
+            return None
+        schedule_id, frequency = data.get("schedule_id"), data.get("frequency")
+        if (
+            not isinstance(schedule_id, str)
+            or not schedule_id
+            or frequency not in DIGEST_FREQUENCIES
+        ):
+            return None
+        time = data.get("time") if isinstance(data.get("time"), str) else ""
+        if frequency != "instant" and not _TIME.fullmatch(time):
+            return None
+        days = data.get("days_of_week") if isinstance(data.get("days_of_week"), list) else []
+        day_of_month = data.get("day_of_month")
+        schedule = cls(
+            schedule_id=schedule_id,
+            frequency=frequency,
+            time=time if frequency != "instant" else "",
+            timezone=data.get("timezone") if isinstance(data.get("timezone"), str) else "",
+            day_of_week=str(data.get("day_of_week") or "").lower(),
+            days_of_week=tuple(str(day).lower() for day in days),
+            day_of_month=day_of_month if type(day_of_month) is int else 0,
+            is_default=data.get("is_default") is True,
+            disabled=data.get("disabled") is True,
+        )
+        if not schedule._has_its_days():
+            return None
+        return schedule
+
+    def _has_its_days(self) -> bool:
+        if self.frequency == "weekly":
+            return self.day_of_week in DAYS_OF_WEEK
+        if self.frequency == "custom_days":
+            return bool(self.days_of_week) and all(d in DAYS_OF_WEEK for d in self.days_of_week)
+        if self.frequency == "monthly":
+            return 1 <= self.day_of_month <= 31
+        return True
+
+
+def _digest_schedules(data: Mapping[str, Any]) -> tuple[DigestSchedule, ...]:
+    """A catalog topic's digest schedules a person may be put on: the describable, active ones."""
+    digest = data.get("digest")
+    if not isinstance(digest, Mapping) or not isinstance(digest.get("schedules"), list):
+        return ()
+    parsed = (DigestSchedule.from_api(item) for item in digest["schedules"])
+    return tuple(s for s in parsed if s is not None and not s.disabled)
+
+
 @dataclass(frozen=True)
 class CatalogTopic:
     """A subscription topic defined in the workspace catalog."""
@@ -203,6 +310,8 @@ class CatalogTopic:
     # The topic's custom data, free-form in Courier; the page reads translated names from it
     # (page/names.py). Not part of which topic this is, so not compared.
     topic_data: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # The topic's active digest schedules, in the catalog's order; none without a digest.
+    digest_schedules: tuple[DigestSchedule, ...] = ()
 
     @classmethod
     def from_api(cls, data: Any) -> CatalogTopic:
@@ -215,6 +324,7 @@ class CatalogTopic:
             description=_text(data, "description", required=False),
             default_status=_status(data.get("default_status")),
             topic_data=_object(data.get("topic_data")),
+            digest_schedules=_digest_schedules(data),
         )
 
 

@@ -28,17 +28,25 @@ class Via(StrEnum):
     ONE_CLICK = "one_click"  # a mail provider's RFC 8058 POST
     UNSUBSCRIBE_PAGE = "unsubscribe_page"  # the button on the unsubscribe page
     UNSUBSCRIBE_UNDO = "unsubscribe_undo"
+    # On an unsubscribe page, "Get it weekly instead": the person stayed, on a rarer digest.
+    LESS_OFTEN = "less_often"
     UNSUBSCRIBE_ALL = "unsubscribe_all"
     UNSUBSCRIBE_ALL_UNDO = "unsubscribe_all_undo"
 
 
 def consent_state(update: PreferenceUpdate) -> dict[str, Any]:
-    """A topic's state as the record keeps it: exactly what Courier holds."""
-    return {
+    """A topic's state as the record keeps it: exactly what Courier holds.
+
+    The digest choice is kept when the change wrote one (null: the topic's default).
+    """
+    state: dict[str, Any] = {
         "status": update.status.value,
         "has_custom_routing": update.has_custom_routing,
         "channels": [str(channel) for channel in update.custom_routing],
     }
+    if update.writes_digest:
+        state["digest_schedule_id"] = update.digest_schedule_id
+    return state
 
 
 class ConsentLog:

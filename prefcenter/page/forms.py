@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from typing import Any
 
@@ -17,6 +17,7 @@ from wtforms import Field, Form, FormField, HiddenField, SelectMultipleField
 from wtforms.validators import ValidationError
 
 from ..courier import ChannelClassification, PreferenceStatus
+from .digests import default_schedule, schedule_label
 from .labels import channel_label
 from .preferences import SectionState, TopicState, topics_of
 
@@ -77,11 +78,36 @@ class ChannelChoice(SelectMultipleField):
                 )
 
 
+class DigestChoice(Field):
+    """A topic's "How often": one of its digest schedule ids, or nothing (left as shown).
+
+    Only the topic's active schedules are valid: anything else is refused here, so it is
+    never sent to Courier (which would answer 400 for an inactive schedule).
+    """
+
+    offered: tuple[str, ...] = ()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data: str | None = None
+        if not valuelist:
+            return
+        if len(set(valuelist)) > 1:
+            raise ValueError(gettext("Choose one schedule."))
+        self.data = str(valuelist[0])
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data is not None and self.data not in self.offered:
+            raise ValidationError(
+                gettext("“%(value)s” is not a schedule offered here.", value=self.data[:40])
+            )
+
+
 class TopicFields(Form):
     """The controls of one topic."""
 
     status = StatusToggle()
     channels = ChannelChoice(choices=[])
+    digest = DigestChoice()
 
 
 class PreferencesForm(FlaskForm):
@@ -103,7 +129,7 @@ class PreferencesForm(FlaskForm):
         valid = super().validate(extra_validators)
         for topic in topics_of(self.page).values():
             fields = self.topic_fields(topic).form
-            if fields.status.errors or fields.channels.errors:
+            if fields.status.errors or fields.channels.errors or fields.digest.errors:
                 continue
             changed = self._choice(topic, fields).differs_from(topic)
             for field, message in _refusals(topic, fields, changed=changed):
@@ -116,7 +142,7 @@ class PreferencesForm(FlaskForm):
         summary = [(self.rendered.id, message) for message in self.rendered.errors]
         for topic in topics_of(self.page).values():
             fields = self.topic_fields(topic).form
-            for field in (fields.status, fields.channels):
+            for field in (fields.status, fields.channels, fields.digest):
                 summary += [(field.id, message) for message in field.errors]
         return summary
 
@@ -132,7 +158,34 @@ class PreferencesForm(FlaskForm):
         opted_in = topic.required or fields.status.data is PreferenceStatus.OPTED_IN
         offered = {channel.value for channel in topic.channel_options}
         channels = [ChannelClassification(v) for v in fields.channels.data or [] if v in offered]
-        return topic.with_choice(opted_in, channels)
+        chosen = topic.with_choice(opted_in, channels)
+        if not opted_in:
+            return chosen  # "How often" applies while the topic is on: off, it is ignored
+        return replace(chosen, digest_schedule_id=digest_choice(topic, fields.digest.data))
+
+
+def digest_choice(topic: TopicState, value: str | None) -> str | None:
+    """The digest choice to hold after the person picked `value` (None: picked nothing).
+
+    Picking what is held, or nothing, keeps the choice; picking the default schedule when
+    another is held goes back to the default (None, written as null), so the person follows
+    the topic's default from then on, as they did before choosing.
+    """
+    if value is None or value == topic.digest_schedule_id:
+        return topic.digest_schedule_id
+    default = default_schedule(topic.digest_schedules)
+    if default is not None and value == default.schedule_id:
+        return None
+    return value
+
+
+def shown_digest(topic: TopicState) -> str | None:
+    """The schedule ticked on the page: the person's choice while active, else the default."""
+    ids = {s.schedule_id for s in topic.digest_schedules}
+    if topic.digest_schedule_id in ids:
+        return topic.digest_schedule_id
+    default = default_schedule(topic.digest_schedules)
+    return default.schedule_id if default else None
 
 
 def _refusals(topic: TopicState, fields: TopicFields, *, changed: bool) -> list[tuple[Field, str]]:
@@ -202,6 +255,7 @@ class ShownTopic:
 
     status: ShownField
     channels: ShownField
+    digest: ShownField
 
     @property
     def form(self) -> ShownTopic:
@@ -222,6 +276,7 @@ class ShownForm:
             '<input id="rendered" name="rendered" type="hidden" value="{}">'
         ).format(rendered)
         labels: dict[ChannelClassification, str] = {}  # translate each channel's label once
+        schedules: dict[Any, str] = {}  # and each schedule's
         self._topics = {}
         for topic in topics_of(page).values():
             key = field_key(topic.topic_id)
@@ -238,6 +293,12 @@ class ShownForm:
                     [channel.value for channel in topic.channels],
                     choices,
                 ),
+                digest=ShownField(
+                    f"{key}-digest",
+                    f"{key}-digest",
+                    shown_digest(topic),
+                    _digest_choices(topic, schedules),
+                ),
             )
 
     def topic_fields(self, topic: TopicState) -> ShownTopic:
@@ -249,6 +310,16 @@ class ShownForm:
         return []
 
 
+def _digest_choices(topic: TopicState, labels: dict[Any, str]) -> list[tuple[str, str]]:
+    """(schedule id, label) for each of the topic's schedules, labels made once per page."""
+    choices = []
+    for schedule in topic.digest_schedules:
+        if schedule not in labels:
+            labels[schedule] = schedule_label(schedule)
+        choices.append((schedule.schedule_id, labels[schedule]))
+    return choices
+
+
 def topic_texts() -> dict[str, str]:
     """The words every topic repeats, translated once per page rather than once per topic."""
     return {
@@ -258,6 +329,8 @@ def topic_texts() -> dict[str, str]:
         ),
         "choose_how": gettext("You can choose how you get them."),
         "get_by": gettext("Get “%(topic)s” by"),
+        "how_often": gettext("How often"),
+        "default": gettext("Default"),
     }
 
 
@@ -274,6 +347,7 @@ def build_preferences_form(
         field_key(topic.topic_id): {
             "status": PreferenceStatus.OPTED_IN if topic.opted_in else PreferenceStatus.OPTED_OUT,
             "channels": [channel.value for channel in topic.channels],
+            "digest": shown_digest(topic),
         }
         for topic in topics.values()
     }
@@ -285,7 +359,10 @@ def build_preferences_form(
     )
     form.page = page
     for topic in topics.values():
-        form.topic_fields(topic).form.channels.choices = [
+        fields = form.topic_fields(topic).form
+        fields.channels.choices = [
             (channel.value, channel_label(channel)) for channel in topic.channel_options
         ]
+        fields.digest.offered = tuple(s.schedule_id for s in topic.digest_schedules)
+        fields.digest.choices = _digest_choices(topic, {})
     return form

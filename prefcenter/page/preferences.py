@@ -9,6 +9,7 @@ from ..courier import (
     CatalogTopic,
     Channel,
     ChannelClassification,
+    DigestSchedule,
     PreferenceStatus,
     PreferenceUpdate,
     Section,
@@ -36,6 +37,10 @@ class TopicState:
     catalogued: bool = True
     # Courier's own name when `name` shows a translation (page/names.py).
     courier_name: str = ""
+    # The topic's active digest schedules (from the catalog); none: no "How often" choice.
+    digest_schedules: tuple[DigestSchedule, ...] = ()
+    # The person's digest choice as Courier holds it; None: the topic's default schedule.
+    digest_schedule_id: str | None = None
 
     @property
     def recorded_name(self) -> str:
@@ -84,9 +89,22 @@ class TopicState:
             custom_routing=self.custom_routing,
         )
 
+    def update_over(self, held: TopicState) -> PreferenceUpdate:
+        """The write that turns `held` into this state.
+
+        The digest choice is written only when it differs from what is held (null when it
+        goes back to the default), and left out otherwise, so a choice made elsewhere stays.
+        """
+        write = self.update()
+        if self.digest_schedule_id != held.digest_schedule_id:
+            write = replace(write, digest_schedule_id=self.digest_schedule_id)
+        return write
+
     def differs_from(self, other: TopicState) -> bool:
         """Whether saving this state over `other` would change anything in Courier."""
-        return self.update() != other.update()
+        return self.update() != other.update() or (
+            self.digest_schedule_id != other.digest_schedule_id
+        )
 
     def refreshed(self, current: TopicPreference) -> TopicState:
         """Return this topic as Courier holds it now, per a fresh read of it."""
@@ -97,6 +115,7 @@ class TopicState:
             opted_in=current.required or status is PreferenceStatus.OPTED_IN,
             has_custom_routing=current.has_custom_routing,
             custom_routing=current.custom_routing,
+            digest_schedule_id=current.digest_schedule_id,
         )
 
     @property
@@ -203,6 +222,7 @@ def _catalog_topic(
             required=required,
             opted_in=required or status is PreferenceStatus.OPTED_IN,
             catalogued=True,
+            digest_schedules=topic.digest_schedules,
         )
     required = default_status is PreferenceStatus.REQUIRED
     return TopicState(
@@ -214,6 +234,7 @@ def _catalog_topic(
         has_custom_routing=default.has_custom_routing if default else False,
         custom_routing=default.custom_routing if default else (),
         channel_options=options,
+        digest_schedules=topic.digest_schedules,
     )
 
 
@@ -230,6 +251,7 @@ def _stray_topic(pref: TopicPreference, options: tuple[ChannelClassification, ..
         custom_routing=pref.custom_routing,
         channel_options=options,
         catalogued=False,
+        digest_schedule_id=pref.digest_schedule_id,
     )
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from ..access.identity import Person
 from ..courier import CourierClient, PreferenceUpdate, TopicPreference
 from .consent import ConsentLog, Via
+from .digests import effective_schedule, schedule_label
 from .labels import channel_list
 from .preferences import TopicState
 
@@ -61,6 +62,11 @@ def merge_change(shown: TopicState, chosen: TopicState, now: TopicState) -> Merg
                 has_custom_routing=chosen.has_custom_routing,
                 custom_routing=chosen.custom_routing,
             )
+    if chosen.digest_schedule_id != shown.digest_schedule_id:
+        if now.digest_schedule_id not in (shown.digest_schedule_id, chosen.digest_schedule_id):
+            conflict = True  # a schedule chosen elsewhere meanwhile stays
+        else:
+            state = replace(state, digest_schedule_id=chosen.digest_schedule_id)
     return Merged(state, conflict)
 
 
@@ -99,7 +105,7 @@ def save_changes(
         before[topic_id] = now
         merged[topic_id] = merge_change(shown[topic_id], changes[topic_id], now)
         state = merged[topic_id].state
-        return state.update() if state.differs_from(now) else None
+        return state.update_over(now) if state.differs_from(now) else None
 
     taken = courier.update_preferences(person.user_id, list(changes), change, person.tenant_id)
     saved: dict[str, TopicState] = {}
@@ -116,14 +122,13 @@ def save_changes(
         state = merged[topic_id].state
         if write is not None:
             state = state.as_written(write)
-            wanted = merged[topic_id].state.update()
+            wanted = merged[topic_id].state.update_over(before[topic_id])
             if write != wanted:
                 dropped.add(topic_id)
                 if merged[topic_id].state.routing != before[topic_id].routing:
                     refused.add(topic_id)
-            consent.record(
-                via, person, topic_id, chosen.recorded_name, before[topic_id].update(), write
-            )
+            held = _as_held(before[topic_id], write)
+            consent.record(via, person, topic_id, chosen.recorded_name, held, write)
         if merged[topic_id].conflict:
             conflicts[topic_id] = state
         else:
@@ -138,8 +143,29 @@ def save_changes(
     )
 
 
+def _as_held(before: TopicState, write: PreferenceUpdate) -> PreferenceUpdate:
+    """What Courier held before `write`, with the digest choice when the write changes it."""
+    held = before.update()
+    if write.writes_digest:
+        held = replace(held, digest_schedule_id=before.digest_schedule_id)
+    return held
+
+
 def describe_change(before: TopicState, after: TopicState) -> str:
     """Say in a sentence, in the page's language, what a save did to one topic."""
+    said = _describe_on_and_channels(before, after)
+    if after.digest_schedule_id == before.digest_schedule_id:
+        return said
+    schedule = effective_schedule(after.digest_schedules, after.digest_schedule_id)
+    if schedule is None:
+        return said
+    label = schedule_label(schedule)
+    if after.update() == before.update():  # only how often changed
+        return gettext("%(topic)s: %(schedule)s.", topic=after.name, schedule=label)
+    return f"{said} {gettext('How often: %(schedule)s.', schedule=label)}"
+
+
+def _describe_on_and_channels(before: TopicState, after: TopicState) -> str:
     topic = after.name
     status = None if after.opted_in == before.opted_in else after.opted_in
     channels_changed = after.channels != before.channels

@@ -2,9 +2,10 @@
 
 The record holds what a save needs and must never re-derive: for each topic whether it was
 required, on, and its routing exactly as read (unknown channels included); for a topic no
-catalog lists, also its name and group. A save rebuilds the page from the record and today's
-catalog (names, descriptions, channel options), so a REQUIRED that came from a tenant, or a
-topic the catalog lacks, is saved as it was shown.
+catalog lists, also its name and group; and the person's digest choice as read, so a save
+writes `digest_schedule_id` only when the person changed it. A save rebuilds the page from the
+record and today's catalog (names, descriptions, channel options, digest schedules), so a
+REQUIRED that came from a tenant, or a topic the catalog lacks, is saved as it was shown.
 
 The record is signed with the time it was made and refused after a maximum age (the page is
 then out of date and must be reloaded); every save, autosave included, answers a fresh one.
@@ -13,6 +14,7 @@ then out of date and must be reloaded); every save, autosave included, answers a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
@@ -50,6 +52,9 @@ def dump_snapshot(
 ) -> str:
     """Sign what each topic looked like on the page shown to `person`."""
     topics: dict[str, list[Any]] = {}
+    # Digest choices as read, only for topics that hold one (most hold none): kept apart
+    # from the topic records so records signed before digests existed still load.
+    digests: dict[str, str] = {}
     # Whether channels were offered: a save rebuilds them so even if the plan refuses them
     # meanwhile (402), and the person is told, rather than refused for ticking them.
     channel_choice = any(section.channel_options for section in page)
@@ -59,7 +64,16 @@ def dump_snapshot(
             if not topic.catalogued:
                 record += [topic.recorded_name, section.name, section.section_id]
             topics[topic.topic_id] = record
-    data = {"u": person.user_id, "n": person.tenant_id or "", "c": int(channel_choice), "t": topics}
+            if topic.digest_schedule_id is not None:
+                digests[topic.topic_id] = topic.digest_schedule_id
+    data: dict[str, Any] = {
+        "u": person.user_id,
+        "n": person.tenant_id or "",
+        "c": int(channel_choice),
+        "t": topics,
+    }
+    if digests:
+        data["d"] = digests
     return _serializer(secret_key, fallbacks).dumps(data)
 
 
@@ -107,9 +121,14 @@ def _page_of(
         raise SnapshotInvalid("the form was shown to someone else")
     sections = list(sections)
     catalog_ids = {topic.id for section in sections for topic in section.topics}
+    digests = data.get("d") or {}
+    if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+        raise SnapshotInvalid("the form's record of the page is not valid")
     shown = []
     for topic_id, record in data["t"].items():
-        preference = _preference(topic_id, record)
+        preference = replace(
+            _preference(topic_id, record), digest_schedule_id=digests.get(topic_id)
+        )
         if preference.topic_name or topic_id in catalog_ids:
             shown.append(preference)
     return build_page(

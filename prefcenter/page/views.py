@@ -445,7 +445,7 @@ def _refused_topics(form) -> set[str]:
     refused = set()
     for topic in topics_of(form.page).values():
         fields = form.topic_fields(topic).form
-        if fields.status.errors or fields.channels.errors:
+        if fields.status.errors or fields.channels.errors or fields.digest.errors:
             refused.add(topic.topic_id)
     return refused
 
