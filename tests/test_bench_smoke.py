@@ -22,6 +22,9 @@ from htmlform import HtmlForm
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ["1", "2", "3", "4", "5"]
 ROW_KEYS = {"measure", "value", "unit", "target", "result"}
+# A guard against a stuck run, not a speed limit: a smoke run takes about 40 s on two idle
+# cores, and the machine running the suite is often busy with other work.
+HANG_GUARD = 150
 
 
 def sessions_alive(leaders: list[int]) -> list[str]:
@@ -44,12 +47,12 @@ def test_bench_smoke_run(tmp_path: Path) -> None:
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        output, _ = proc.communicate(timeout=55)
+        output, _ = proc.communicate(timeout=HANG_GUARD)
     except subprocess.TimeoutExpired:
         # SIGTERM, not SIGKILL: the bench then stops its servers on the way out.
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=20)
-        pytest.fail(f"the smoke bench ran over 55 s:\n{output}")
+        pytest.fail(f"the smoke bench ran over {HANG_GUARD} s:\n{output}")
 
     assert proc.returncode == 0, output
     assert "machine: " in output and " cores, " in output
