@@ -323,6 +323,19 @@ def test_a_schedule_not_offered_is_refused_and_nothing_is_sent(signed_in, courie
     assert writes(courier_state) == []
 
 
+def test_a_disabled_schedule_is_refused_and_nothing_is_sent(signed_in, store, courier_state):
+    store.set_topic_digest(seed.SECTION_ACTIVITY, seed.TOPIC_COMMENTS, COMMENTS_DIGEST)
+    client = signed_in()
+    _html, form = open_page(client)
+    courier_state.clear_requests()
+    submission = form.submission()
+    submission.setlist(digest_name(seed.TOPIC_COMMENTS), ["sch_c_off"])
+    response = client.post("/", data=submission)
+    assert response.status_code == 400
+    assert "“sch_c_off” is not a schedule offered here." in text_of(response.get_data(as_text=True))
+    assert writes(courier_state) == []
+
+
 def test_two_schedules_at_once_are_refused(signed_in, courier_state):
     client = signed_in()
     _html, form = open_page(client)
