@@ -6,13 +6,12 @@ and leaves no server running.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import urlencode
 
 import pytest
@@ -98,21 +97,16 @@ def test_bench_smoke_run(tmp_path: Path) -> None:
     assert sessions_alive(report["processes"]) == []
 
 
-def load_script() -> ModuleType:
-    """bench/load.py, read from the checkout (the bench is no installed package)."""
-    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_load_generator_reads_the_form_as_a_browser_does(signed_in) -> None:
+def test_the_load_generator_reads_the_form_as_a_browser_does(
+    signed_in, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The load generator reads forms with regular expressions, for speed: it must post what
     # a browser would, as tests/htmlform.py (html.parser) reads it.
+    monkeypatch.syspath_prepend(str(ROOT))  # the bench is a folder of the checkout
+    post_form = importlib.import_module("bench.load").PostForm
     client = signed_in()
     html = client.get("/").get_data(as_text=True)
-    form, browser = load_script().PostForm(html), HtmlForm.parse(html)
+    form, browser = post_form(html), HtmlForm.parse(html)
     assert form.found and len(form.inputs) == len(browser.controls)
     assert form.body() == urlencode(browser.pairs())
     for switch in form.toggles()[:2]:
