@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..courier import CourierClient, CourierNotFound, Section
-from ..platform.config import load_config
+from ..platform.config import DEFAULTS, load_config
 from .links import LinkClaims, LinkSigner, Purpose
 
 # Where each purpose's token is opened.
@@ -74,14 +74,21 @@ class MintedLink:
         return body
 
 
+MAX_AGE_SETTINGS = {
+    Purpose.MANAGE: "MANAGE_LINK_MAX_AGE",
+    Purpose.UNSUBSCRIBE: "UNSUBSCRIBE_LINK_MAX_AGE",
+    Purpose.EMBED: "EMBED_LINK_MAX_AGE",
+    Purpose.PREVIEW: "PREVIEW_LINK_MAX_AGE",
+}
+
+
 def max_ages(config: Mapping[str, Any]) -> dict[Purpose, int]:
-    """Each purpose's link lifetime, in seconds, from the settings."""
-    return {
-        Purpose.MANAGE: config["MANAGE_LINK_MAX_AGE"],
-        Purpose.UNSUBSCRIBE: config["UNSUBSCRIBE_LINK_MAX_AGE"],
-        Purpose.EMBED: config["EMBED_LINK_MAX_AGE"],
-        Purpose.PREVIEW: config["PREVIEW_LINK_MAX_AGE"],
-    }
+    """Each purpose's link lifetime, in seconds, from the settings.
+
+    A purpose the mapping leaves out gets its default lifetime, so code that builds a minter
+    from its own settings keeps working when a release adds a purpose.
+    """
+    return {purpose: config.get(key, DEFAULTS[key]) for purpose, key in MAX_AGE_SETTINGS.items()}
 
 
 class LinkMinter:
