@@ -38,6 +38,8 @@ SHOTS: dict[str, tuple[dict[str, Any], Purpose, str | None]] = {
     "digest-choice-phone": ({**PHONE, "color_scheme": "dark"}, Purpose.MANAGE, None),
     "digest-less-often": ({**DESKTOP, "color_scheme": "light"}, Purpose.UNSUBSCRIBE, None),
     "digest-less-often-phone": ({**PHONE, "color_scheme": "light"}, Purpose.UNSUBSCRIBE, None),
+    "digest-choice-german": ({**DESKTOP, "color_scheme": "light"}, Purpose.MANAGE, "de"),
+    "digest-less-often-arabic": ({**PHONE, "color_scheme": "light"}, Purpose.UNSUBSCRIBE, "ar"),
 }
 
 
