@@ -13,8 +13,9 @@ import re
 import pytest
 
 from prefcenter.access.links import Purpose
-from prefcenter.courier import PreferenceStatus, PreferenceUpdate
+from prefcenter.courier import DigestSchedule, PreferenceStatus, PreferenceUpdate
 from prefcenter.emulator import create_emulator_app, seed
+from prefcenter.page.digests import less_often_offer
 
 from conftest import EMULATOR_KEY
 from htmlform import HtmlForm, text_of
@@ -297,3 +298,34 @@ def test_the_offer_speaks_the_pages_language(browser, mint, on_instant, lang):
     assert offer_of(page) is not None
     day = {"de": "Montag", "es": "lunes", "fr": "lundi", "ar": "الاثنين"}[lang]
     assert day in text_of(page)
+
+
+# ---- which schedule is offered (no Courier needed) ----------------------------------------------
+
+
+def schedule(schedule_id: str, frequency: str, **fields) -> DigestSchedule:
+    return DigestSchedule(schedule_id, frequency, time="09:00", **fields)
+
+
+def test_the_offer_is_the_rarest_schedule_and_only_when_rarer_than_now():
+    daily = schedule("d", "daily")
+    three_days = schedule("c3", "custom_days", days_of_week=("monday", "wednesday", "friday"))
+    two_days = schedule("c2", "custom_days", days_of_week=("tuesday", "friday"), is_default=True)
+    weekly = schedule("w", "weekly", day_of_week="monday")
+    everything = (daily, three_days, two_days, weekly)
+    assert less_often_offer(everything, "d") == weekly
+    assert less_often_offer(everything, None) == weekly  # on the default, twice a week
+    assert less_often_offer(everything, "w") is None  # already the rarest
+    assert less_often_offer((daily, three_days), "d") == three_days  # no weekly: the rarest
+    # Two weekly schedules: the first in Courier's order.
+    other_weekly = schedule("w2", "weekly", day_of_week="friday")
+    assert less_often_offer((daily, weekly, other_weekly), "d") == weekly
+    assert less_often_offer((), None) is None
+
+
+def test_with_no_default_and_no_choice_the_rarest_is_offered():
+    # Where Courier puts people who have not chosen is then unknown: the offer stands.
+    daily, weekly = schedule("d", "daily"), schedule("w", "weekly", day_of_week="monday")
+    assert less_often_offer((daily, weekly), None) == weekly
+    # A choice of a schedule no longer active counts as no choice.
+    assert less_often_offer((daily, weekly), "gone") == weekly
