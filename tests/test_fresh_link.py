@@ -62,7 +62,7 @@ def press_the_button(client: FlaskClient, purpose: Purpose, token: str) -> Flask
     page = client.get(OPENED_AT[purpose].format(token=token))
     assert page.status_code == 410
     html = page.get_data(as_text=True)
-    assert "Email me a new link" in text_of(html)
+    assert 'class="fresh-link"' in html  # "Email me a new link", in the page's language
     form = HtmlForm.parse(html)
     posted = client.post(form.action, data=form.submission())
     assert posted.status_code == 303
@@ -83,6 +83,9 @@ def test_an_expired_link_emails_a_fresh_manage_link_that_signs_in(
     answer = press_the_button(client, purpose, token)
 
     assert answer.status_code == 200
+    assert "Email me a new link" in text_of(
+        client.get(OPENED_AT[purpose].format(token=token)).get_data(as_text=True)
+    )
     assert ANSWER in text_of(answer.get_data(as_text=True))
     assert ADDRESS not in answer.get_data(as_text=True)
     [message] = courier_state.store.outbox()

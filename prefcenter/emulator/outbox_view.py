@@ -17,11 +17,8 @@ from flask import Blueprint, Response, render_template
 from .api import emulator_state, inspection_page
 from .outbox import OutboxMessage
 
-bp = Blueprint(
-    "courier_emulator_outbox",
-    __name__,
-    template_folder=str(Path(__file__).resolve().parent / "templates"),
-)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+bp = Blueprint("courier_emulator_outbox", __name__, template_folder=str(TEMPLATES))
 
 URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -43,11 +40,20 @@ def message(message_id: str) -> str | tuple[str, int]:
     return render_template("outbox/message.html", message=found, shown=shown(found))
 
 
+@bp.get("/outbox/outbox.css")
+@inspection_page
+def stylesheet() -> Response:
+    """The outbox pages' few styles (a stylesheet of their own: the policy allows no inline)."""
+    css = (TEMPLATES / "outbox" / "outbox.css").read_text(encoding="utf-8")
+    return Response(css, mimetype="text/css")
+
+
 @bp.after_request
 def private_page(response: Response) -> Response:
     # Messages hold sign-in links: kept out of caches, frames and other sites' referrers.
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'self'; form-action 'none'; base-uri 'none';"
+        " frame-ancestors 'none'"
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -39,7 +39,7 @@ from ..access.links import LinkClaims, LinkInvalid, Purpose
 from ..access.minting import MintedLink
 from ..courier import CourierError
 from ..platform.embedding import frameable
-from ..platform.i18n import current_locale, requested_locale, use_link_locale
+from ..platform.i18n import chosen_locale, current_locale, requested_locale, use_link_locale
 from ..platform.person_limits import PersonLimit
 from ..services import services
 
@@ -185,6 +185,7 @@ def _answered(message_id: str | None = None) -> Response:
 
 
 def _picked() -> dict[str, str]:
-    """The language the person picked on this page, carried to the next (no session here)."""
-    picked = requested_locale()
-    return {"lang": picked} if picked else {}
+    """The page's language when the person or their link chose it, carried to the next page
+    (there is no session here to keep it)."""
+    chosen = chosen_locale()
+    return {"lang": chosen} if chosen else {}
