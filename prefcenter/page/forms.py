@@ -6,7 +6,6 @@ import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from dataclasses import field as dataclass_field
 from typing import Any
 
 from flask import request
@@ -245,7 +244,8 @@ class ShownField:
     id: str
     name: str
     data: Any
-    choices: list[tuple[str, str]] = dataclass_field(default_factory=list)
+    # Tuples, so a topic's controls are hashable: page/rendering.py keys its row by them.
+    choices: tuple[tuple[str, str], ...] = ()
     errors: tuple[str, ...] = ()
 
 
@@ -272,38 +272,54 @@ class ShownForm:
 
     def __init__(self, page: tuple[SectionState, ...], rendered: str) -> None:
         self.page = page
+        self.record = rendered  # the signed record itself, a per-request value
         self.rendered = Markup(
             '<input id="rendered" name="rendered" type="hidden" value="{}">'
         ).format(rendered)
-        labels: dict[ChannelClassification, str] = {}  # translate each channel's label once
-        schedules: dict[Any, str] = {}  # and each schedule's
-        self._topics = {}
-        for topic in topics_of(page).values():
-            key = field_key(topic.topic_id)
-            for channel in topic.channel_options:
-                if channel not in labels:
-                    labels[channel] = str(channel_label(channel))
-            choices = [(channel.value, labels[channel]) for channel in topic.channel_options]
-            status = PreferenceStatus.OPTED_IN if topic.opted_in else PreferenceStatus.OPTED_OUT
-            self._topics[topic.topic_id] = ShownTopic(
-                status=ShownField(f"{key}-status", f"{key}-status", status),
-                channels=ShownField(
-                    f"{key}-channels",
-                    f"{key}-channels",
-                    [channel.value for channel in topic.channels],
-                    choices,
-                ),
-                digest=ShownField(
-                    f"{key}-digest",
-                    f"{key}-digest",
-                    shown_digest(topic),
-                    _digest_choices(topic, schedules),
-                ),
-            )
+        self._page_topics = topics_of(page)
+        # Made when first asked for: a topic whose row is already rendered needs none
+        # (page/rendering.py).
+        self._topics: dict[str, ShownTopic] = {}
+        self._labels: dict[ChannelClassification, str] = {}  # each channel's label, once
+        self._schedules: dict[Any, str] = {}  # and each schedule's
+
+    def follows_topic(self, topic: TopicState) -> bool:
+        """Whether this topic's controls are made from `topic` alone (and the language).
+
+        True for the page's own topics: a key that holds the topic then holds its controls.
+        """
+        return self._page_topics.get(topic.topic_id) is topic
 
     def topic_fields(self, topic: TopicState) -> ShownTopic:
         """Return the controls of one topic."""
-        return self._topics[topic.topic_id]
+        shown = self._topics.get(topic.topic_id)
+        if shown is None:
+            shown = self._topics[topic.topic_id] = self._controls(self._page_topics[topic.topic_id])
+        return shown
+
+    def _controls(self, topic: TopicState) -> ShownTopic:
+        key = field_key(topic.topic_id)
+        labels = self._labels
+        for channel in topic.channel_options:
+            if channel not in labels:
+                labels[channel] = str(channel_label(channel))
+        choices = tuple((channel.value, labels[channel]) for channel in topic.channel_options)
+        status = PreferenceStatus.OPTED_IN if topic.opted_in else PreferenceStatus.OPTED_OUT
+        return ShownTopic(
+            status=ShownField(f"{key}-status", f"{key}-status", status),
+            channels=ShownField(
+                f"{key}-channels",
+                f"{key}-channels",
+                tuple(channel.value for channel in topic.channels),
+                choices,
+            ),
+            digest=ShownField(
+                f"{key}-digest",
+                f"{key}-digest",
+                shown_digest(topic),
+                tuple(_digest_choices(topic, self._schedules)),
+            ),
+        )
 
     def error_summary(self) -> list[tuple[str, str]]:
         """A form as first shown has no errors."""

@@ -49,6 +49,7 @@ from .preferences import (
     topics_of,
     topics_without_default,
 )
+from .rendering import render_page
 from .saving import SaveOutcome, changed_topics, describe_change, merge_change, save_changes
 from .snapshot import SnapshotExpired, SnapshotInvalid, dump_snapshot, load_snapshot
 
@@ -495,8 +496,11 @@ def _render_page(
     save_event: dict[str, object] | None = None,
     **context: Any,
 ) -> str:
-    return render_template(
+    # Every topic's row is made once and reused (page/rendering.py); the rest, per request.
+    return render_page(
         "preferences/page.html",
+        sections=services().catalog.sections(),
+        secrets=_request_values(form, read_only=bool(context.get("read_only"))),
         form=form,
         page=shown,
         saved=saved or [],
@@ -507,6 +511,16 @@ def _render_page(
         channels_withdrawn=_channel_choice_withdrawn(),
         **context,  # a read-only preview's additions
     )
+
+
+def _request_values(form, *, read_only: bool) -> tuple[str, ...]:
+    """What this render holds for this request alone: its signed record and CSRF value.
+
+    A read-only preview carries no CSRF value, and must not make one (it would write the
+    viewer's session).
+    """
+    record = getattr(form, "record", None) or getattr(form.rendered, "data", None) or ""
+    return (record,) if read_only else (record, csrf_value())
 
 
 def read_only_page(who: Person, **banner: Any) -> str:

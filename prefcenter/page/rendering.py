@@ -1,0 +1,249 @@
+"""Render once, fill per person: each topic's markup is made once and reused.
+
+A topic's row on the page (the template's `topic_controls` macro) depends only on its
+arguments and the request's language: the topic (its catalog data, translated name and the
+person's state of it: status, channels, digest choice), the topic's controls in the form (their
+ids, values and errors) and the words every row repeats. Many people share a catalog, a
+language and most topics' states, so the rows are memoised per worker, keyed by all of that,
+and a view renders the rest of the page (the part around the rows, and the per-request values:
+the CSRF input and the signed record) through the plain template.
+
+Nothing here knows the markup: whatever the macro writes is what is cached, byte for byte, and
+the template stays the reference (`PAGE_RENDER_ONCE = False` renders the plain way). A call
+with an argument this module cannot key (any type not listed in `_key_of`) is rendered plainly,
+and so is a row holding a per-request value (the CSRF value, the signed record, an embed
+token), so a template change can make a row slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from flask import current_app, g, render_template, request
+from jinja2 import Environment
+from markupsafe import Markup
+from wtforms import Form
+
+from ..platform.i18n import current_locale
+from .brandviews import current_brand
+from .preferences import TopicState
+
+# The macros memoised, by the template that defines them. Each takes the topic among its
+# arguments; a form argument counts only for that topic's controls.
+MEMOISED_MACROS: tuple[tuple[str, str], ...] = (("_macros.html", "topic_controls"),)
+DEFAULT_SIZE = 4096  # rows per worker: about 1.2 KB each, so a few MB at most
+
+_scope: ContextVar[_Scope | None] = ContextVar("prefcenter_render_scope", default=None)
+
+
+class _Unkeyable(Exception):
+    """An argument whose every influence on the markup a key cannot be sure to capture."""
+
+
+@dataclasses.dataclass
+class _Scope:
+    """One page render: what every row's key shares, and the values no row may hold."""
+
+    shared: tuple[Any, ...]
+    secrets: tuple[str, ...]
+
+
+class FragmentCache:
+    """A bounded, least-recently-used map of rendered rows, emptied when the catalog changes."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self.size = size
+        self._rows: OrderedDict[Any, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+        self._catalog: Any = None
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def follow_catalog(self, sections: Any) -> None:
+        """Drop every row when the catalog is no longer the one they were made from."""
+        if sections is self._catalog:
+            return
+        with self._lock:
+            if sections is not self._catalog and sections != self._catalog:
+                self._rows.clear()
+            self._catalog = sections
+
+    def get(self, key: Any) -> Markup | None:
+        with self._lock:
+            row = self._rows.get(key)
+            if row is not None:
+                self._rows.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return row
+
+    def put(self, key: Any, row: Markup) -> None:
+        with self._lock:
+            self._rows[key] = row
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+
+def fragment_cache() -> FragmentCache:
+    """This app's row cache (one per worker process)."""
+    cache = current_app.extensions.get("prefcenter_fragments")
+    if cache is None:
+        cache = FragmentCache(current_app.config.get("PAGE_RENDER_ONCE_SIZE", DEFAULT_SIZE))
+        current_app.extensions["prefcenter_fragments"] = cache
+    return cache
+
+
+def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **context: Any) -> str:
+    """Render `template` as render_template would, reusing rows already made.
+
+    `sections` is the catalog the page was built from (a new one empties the cache);
+    `secrets` are this request's per-request values (CSRF value, signed record), which no
+    cached row may contain.
+    """
+    if not current_app.config.get("PAGE_RENDER_ONCE", True):
+        return render_template(template, **context)
+    cache = fragment_cache()
+    cache.follow_catalog(sections)
+    _install(current_app.jinja_env)
+    scope = _Scope(
+        shared=(
+            current_locale(),
+            _key_of(current_brand()),
+            request.blueprint,
+            request.script_root,
+            tuple(sorted(g.get("embed_hide", ()))),
+            bool(context.get("read_only")),
+        ),
+        # An embedded page's tokens, as it came in and as renewed for its links.
+        secrets=tuple(s for s in (*secrets, g.get("embed_token"), g.get("embed_token_in")) if s),
+    )
+    token = _scope.set(scope)
+    try:
+        return render_template(template, **context)
+    finally:
+        _scope.reset(token)
+
+
+def _install(env: Environment) -> None:
+    """Wrap the memoised macros of the templates' loaded modules (again after a reload)."""
+    for template_name, macro_name in MEMOISED_MACROS:
+        module = env.get_template(template_name).module
+        macro = getattr(module, macro_name, None)
+        if macro is None or getattr(macro, "memoised", False):
+            continue
+        setattr(module, macro_name, _memoised(macro, f"{template_name}:{macro_name}"))
+
+
+def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
+    def call(*args: Any, **kwargs: Any) -> Markup:
+        scope = _scope.get()
+        if scope is None:
+            return macro(*args, **kwargs)  # the plain path: no render_page around it
+        cache = fragment_cache()
+        try:
+            key = _call_key(name, scope, args, kwargs)
+            row = cache.get(key)
+        except (_Unkeyable, TypeError):  # TypeError: something unhashable in an argument
+            return macro(*args, **kwargs)
+        if row is None:
+            row = macro(*args, **kwargs)
+            if not any(secret in row for secret in scope.secrets):
+                cache.put(key, row)
+        return row
+
+    call.memoised = True  # type: ignore[attr-defined]
+    call.__name__ = getattr(macro, "__name__", name)
+    return call
+
+
+def _call_key(
+    name: str, scope: _Scope, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """Everything the row can depend on: the page's shared inputs and each argument."""
+    topic = next((a for a in (*args, *kwargs.values()) if type(a) is TopicState), None)
+    key = [name, scope.shared, len(args)]
+    key += [_key_of(a, topic) for a in args]
+    if kwargs:
+        key.append(tuple(sorted((k, _key_of(v, topic)) for k, v in kwargs.items())))
+    return tuple(key)
+
+
+_PLAIN = frozenset({int, float, bool, bytes, type(None)})
+
+
+def _key_of(value: Any, topic: TopicState | None = None) -> Any:
+    """A hashable value equal only for arguments the macro cannot tell apart.
+
+    The type goes into the key wherever equal values could render differently: Markup equals
+    the str of the same text but is not escaped, and True equals 1. A frozen dataclass keys
+    as itself (its equality covers every field: a topic's catalog data, translated name and
+    the person's state of it alike); one holding something unhashable fails at the lookup,
+    and its row is rendered plainly.
+    """
+    kind = type(value)
+    if kind is str or kind is TopicState:
+        return value
+    if kind in _PLAIN or isinstance(value, (str, enum.Enum)):
+        return (kind, value)
+    if isinstance(value, Mapping):
+        items = tuple(value.items())
+        if all(type(v) is str for _, v in items):
+            return (kind, items)  # the words every row repeats: plain text
+        return (kind, tuple([(k, _key_of(v, topic)) for k, v in items]))
+    if kind is tuple or kind is list:
+        return (kind, tuple([_key_of(v, topic) for v in value]))
+    if isinstance(value, (set, frozenset)):
+        return (kind, frozenset(_key_of(v, topic) for v in value))
+    if hasattr(value, "topic_fields"):
+        # The page's form: the row reads the controls of its own topic, nothing else.
+        if topic is None:
+            raise _Unkeyable(value)
+        follows = getattr(value, "follows_topic", None)
+        if follows is not None and follows(topic):
+            return kind  # its controls are made from the topic alone, which is keyed
+        fields = value.topic_fields(topic)
+        # A submitted form's class is made per request (forms.build_preferences_form): its
+        # name, not the class, so rows of refused saves can be found again.
+        return (kind.__qualname__, _controls_key(getattr(fields, "form", fields)))
+    if _is_frozen_dataclass(value):
+        return (kind, value)
+    raise _Unkeyable(value)
+
+
+def _is_frozen_dataclass(value: Any) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return params is not None and params.frozen
+
+
+_FIELD_ATTRIBUTES = ("id", "name", "data", "object_data", "raw_data", "choices", "errors")
+
+
+def _controls_key(controls: Any) -> tuple[Any, ...]:
+    """One topic's controls: every attribute a template reads from a field, field by field."""
+    if _is_frozen_dataclass(controls):
+        return _key_of(controls)  # the page as first shown (forms.ShownTopic)
+    if not isinstance(controls, Form):
+        raise _Unkeyable(controls)
+    fields = list(controls._fields.items())
+    return (
+        type(controls),
+        tuple(
+            (
+                name,
+                type(field),
+                tuple(_key_of(getattr(field, a, None)) for a in _FIELD_ATTRIBUTES),
+                _key_of(getattr(field, "offered", None)),
+            )
+            for name, field in fields
+        ),
+    )
