@@ -97,8 +97,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(preview.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    register_fresh_link(app)  # before the rate limits, which wrap its endpoint
     app.register_blueprint(brandviews.bp)
+    register_fresh_link(app)  # before the rate limits, which wrap its endpoint
     register_history(app)  # beside the page and the embedded page, after both
     register_assets(app)
 
