@@ -17,10 +17,12 @@ from prefcenter.access.guard import token_bound_value
 from prefcenter.access.links import LinkClaims, LinkSigner, Purpose
 from prefcenter.access.minting import max_ages
 from prefcenter.emulator import seed
+from prefcenter.platform.person_limits import PersonLimit
 
 from conftest import USER
 from faults import Fault
 from htmlform import HtmlForm, text_of
+from test_shared_limits import redis_url  # noqa: F401  (the shared Redis fixture)
 
 ADDRESS = "one@example.com"
 ANSWER = "If we can reach you by email, a new link to your notification preferences is on its way"
@@ -345,3 +347,29 @@ def test_the_answer_page_in_demo_mode_links_to_the_outbox_message(tmp_path):
 def _csrf(app: Flask, token: str) -> str:
     with app.test_request_context():
         return token_bound_value("fresh-link-csrf", token)
+
+
+def test_the_per_person_count_is_shared_by_every_instance_through_redis(
+    app_config,
+    courier,
+    courier_state,
+    redis_url,  # noqa: F811 (the fixture imported above)
+):
+    # Two instances (two processes' worth of state) behind one Redis: one allowance between them.
+    shared = {**app_config, "RATELIMIT_STORAGE_URI": redis_url}
+    first, second = (create_app(shared, courier=courier, environ={}) for _ in range(2))
+    lifetime = max_ages(first.config)[Purpose.MANAGE]
+    for n, app in enumerate([first, second, first, second]):
+        token = app.extensions["prefcenter"].links.make(
+            LinkClaims("shared-user", Purpose.MANAGE), now=time.time() - lifetime - 60 - n
+        )
+        post_new_link(app.test_client(), app, "/l", token)
+    assert len(courier_state.store.outbox()) == 3
+
+
+def test_with_the_store_unreachable_each_process_still_counts(caplog):
+    limit = PersonLimit("3 per hour", "redis://127.0.0.1:1", scope="fresh-link")
+    with caplog.at_level(logging.WARNING):
+        allowed = [limit.allow("user-1", "") for _ in range(4)]
+    assert allowed == [True, True, True, False]
+    assert "rate-limit store unreachable" in caplog.text
