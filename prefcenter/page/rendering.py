@@ -52,6 +52,7 @@ class _Scope:
 
     shared: tuple[Any, ...]
     secrets: tuple[str, ...]
+    cache: FragmentCache | None = None
 
 
 class FragmentCache:
@@ -115,10 +116,25 @@ def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **con
     cache = fragment_cache()
     cache.follow_catalog(sections)
     _install(current_app.jinja_env)
-    scope = _Scope(
+    try:
+        scope = _scope_of(cache, secrets, context)
+    except _Unkeyable:
+        return render_template(template, **context)  # a brand it cannot key: plainly
+    token = _scope.set(scope)
+    try:
+        return render_template(template, **context)
+    finally:
+        _scope.reset(token)
+
+
+def _scope_of(cache: FragmentCache, secrets: tuple[str, ...], context: dict[str, Any]) -> _Scope:
+    """What every row of this page shares: language, brand, embedding and its hidden parts,
+    read-only or not; and the values of this request alone."""
+    return _Scope(
+        cache=cache,
         shared=(
             current_locale(),
-            _key_of(current_brand()),
+            _flat(current_brand()),
             request.blueprint,
             request.script_root,
             tuple(sorted(g.get("embed_hide", ()))),
@@ -127,11 +143,6 @@ def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **con
         # An embedded page's tokens, as it came in and as renewed for its links.
         secrets=tuple(s for s in (*secrets, g.get("embed_token"), g.get("embed_token_in")) if s),
     )
-    token = _scope.set(scope)
-    try:
-        return render_template(template, **context)
-    finally:
-        _scope.reset(token)
 
 
 def _install(env: Environment) -> None:
@@ -149,7 +160,7 @@ def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
         scope = _scope.get()
         if scope is None:
             return macro(*args, **kwargs)  # the plain path: no render_page around it
-        cache = fragment_cache()
+        cache = scope.cache or fragment_cache()
         try:
             key = _call_key(name, scope, args, kwargs)
             row = cache.get(key)
@@ -179,6 +190,10 @@ def _call_key(
 
 
 _PLAIN = frozenset({int, float, bool, bytes, type(None)})
+# What kind of argument each type is, decided once per type (a page's rows pass the same
+# few types thousands of times). Bounded: a submitted form's class is made per request.
+_KINDS: dict[type, str] = {}
+_MAX_KINDS = 256
 
 
 def _key_of(value: Any, topic: TopicState | None = None) -> Any:
@@ -193,18 +208,19 @@ def _key_of(value: Any, topic: TopicState | None = None) -> Any:
     kind = type(value)
     if kind is str or kind is TopicState:
         return value
-    if kind in _PLAIN or isinstance(value, (str, enum.Enum)):
+    what = _KINDS.get(kind) or _kind_of(kind, value)
+    if what == "plain":
         return (kind, value)
-    if isinstance(value, Mapping):
+    if what == "mapping":
         items = tuple(value.items())
         if all(type(v) is str for _, v in items):
             return (kind, items)  # the words every row repeats: plain text
         return (kind, tuple([(k, _key_of(v, topic)) for k, v in items]))
-    if kind is tuple or kind is list:
+    if what == "sequence":
         return (kind, tuple([_key_of(v, topic) for v in value]))
-    if isinstance(value, (set, frozenset)):
+    if what == "set":
         return (kind, frozenset(_key_of(v, topic) for v in value))
-    if hasattr(value, "topic_fields"):
+    if what == "form":
         # The page's form: the row reads the controls of its own topic, nothing else.
         if topic is None:
             raise _Unkeyable(value)
@@ -215,9 +231,37 @@ def _key_of(value: Any, topic: TopicState | None = None) -> Any:
         # A submitted form's class is made per request (forms.build_preferences_form): its
         # name, not the class, so rows of refused saves can be found again.
         return (kind.__qualname__, _controls_key(getattr(fields, "form", fields)))
-    if _is_frozen_dataclass(value):
+    if what == "frozen":
         return (kind, value)
     raise _Unkeyable(value)
+
+
+def _kind_of(kind: type, value: Any) -> str:
+    if kind in _PLAIN or isinstance(value, (str, enum.Enum)):
+        what = "plain"
+    elif isinstance(value, Mapping):
+        what = "mapping"
+    elif kind is tuple or kind is list:
+        what = "sequence"
+    elif isinstance(value, (set, frozenset)):
+        what = "set"
+    elif hasattr(value, "topic_fields"):
+        what = "form"
+    elif _is_frozen_dataclass(value):
+        what = "frozen"
+    else:
+        what = "unkeyable"
+    if len(_KINDS) < _MAX_KINDS:
+        _KINDS[kind] = what
+    return what
+
+
+def _flat(value: Any) -> tuple[Any, ...]:
+    """A frozen dataclass of plain fields (the brand) as a tuple: hashed without Python code
+    for each of the page's rows."""
+    if not dataclasses.is_dataclass(value):
+        return (_key_of(value),)
+    return (type(value), *(_key_of(getattr(value, f.name)) for f in dataclasses.fields(value)))
 
 
 def _is_frozen_dataclass(value: Any) -> bool:
