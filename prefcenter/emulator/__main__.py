@@ -145,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, _stop)
     print(
-        f"Courier emulator listening on http://{args.host}:{server.port} (API key: {args.api_key})",
+        f"Courier emulator listening on http://{args.host}:{server.port} (API key: {args.api_key});"
+        f" what POST /send sends: http://{args.host}:{server.port}/outbox",
         flush=True,
     )
     try:
