@@ -213,8 +213,9 @@ def _key_of(value: Any, topic: TopicState | None = None) -> Any:
         return (kind, value)
     if what == "mapping":
         items = tuple(value.items())
-        if all(type(v) is str for _, v in items):
-            return (kind, items)  # the words every row repeats: plain text
+        kinds = tuple([type(v) for _, v in items])
+        if all(k is str or k is Markup for k in kinds):
+            return (kind, items, kinds)  # the words every row repeats: text, escaped or not
         return (kind, tuple([(k, _key_of(v, topic)) for k, v in items]))
     if what == "sequence":
         return (kind, tuple([_key_of(v, topic) for v in value]))
