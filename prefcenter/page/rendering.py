@@ -26,7 +26,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import current_app, g, render_template, request
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from wtforms import Form
 
@@ -122,7 +123,7 @@ def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **con
         return render_template(template, **context)  # a brand it cannot key: plainly
     token = _scope.set(scope)
     try:
-        return render_template(template, **context)
+        return render_template(template, **{**_remembered_texts(current_app.jinja_env), **context})
     finally:
         _scope.reset(token)
 
@@ -143,6 +144,57 @@ def _scope_of(cache: FragmentCache, secrets: tuple[str, ...], context: dict[str,
         # An embedded page's tokens, as it came in and as renewed for its links.
         secrets=tuple(s for s in (*secrets, g.get("embed_token"), g.get("embed_token_in")) if s),
     )
+
+
+_GETTEXT_NAMES = ("gettext", "ngettext", "pgettext", "npgettext")
+TEXTS_SIZE = 2048  # translated strings kept per worker, with their variables
+
+
+def _remembered_texts(env: Environment) -> dict[str, Any]:
+    """The template's gettext functions, remembering what they answered.
+
+    Each of the page's forty or so translated strings costs Flask-Babel's lookups per call;
+    the answer depends only on the language, the words, the variables and escaping, all of
+    which key it. Given to the render as context, so the page and base.html use them; a call
+    with a variable that cannot be keyed goes to the original.
+    """
+    made = current_app.extensions.get("prefcenter_texts")
+    originals = tuple(env.globals.get(name) for name in _GETTEXT_NAMES)
+    if made is None or made[0] != originals:
+        texts = FragmentCache(TEXTS_SIZE)
+        remembered = {
+            name: _remembering(name, original, texts)
+            for name, original in zip(_GETTEXT_NAMES, originals, strict=True)
+            if original is not None
+        }
+        made = current_app.extensions["prefcenter_texts"] = (originals, remembered)
+    return made[1]
+
+
+def _remembering(name: str, original: Any, texts: FragmentCache) -> Any:
+    @pass_context
+    def remembered(__context: Context, *args: Any, **kwargs: Any) -> Any:
+        scope = _scope.get()
+        if scope is None:
+            return __context.call(original, *args, **kwargs)
+        try:
+            key = (
+                name,
+                scope.shared[0],  # the page's language
+                __context.eval_ctx.autoescape,
+                tuple([_key_of(a) for a in args]),
+                tuple(sorted((k, _key_of(v)) for k, v in kwargs.items())),
+            )
+            said = texts.get(key)
+        except (_Unkeyable, TypeError):
+            return __context.call(original, *args, **kwargs)
+        if said is None:
+            said = __context.call(original, *args, **kwargs)
+            if not any(secret in said for secret in scope.secrets):
+                texts.put(key, said)
+        return said
+
+    return remembered
 
 
 def _install(env: Environment) -> None:
