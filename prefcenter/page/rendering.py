@@ -6,7 +6,8 @@ person's state of it: status, channels, digest choice), the topic's controls in 
 ids, values and errors) and the words every row repeats. Many people share a catalog, a
 language and most topics' states, so the rows are memoised per worker, keyed by all of that,
 and a view renders the rest of the page (the part around the rows, and the per-request values:
-the CSRF input and the signed record) through the plain template.
+the CSRF input and the signed record) through the plain template. The page's own translated
+strings are remembered the same way, per language, words and variables.
 
 Nothing here knows the markup: whatever the macro writes is what is cached, byte for byte, and
 the template stays the reference (`PAGE_RENDER_ONCE = False` renders the plain way). A call
