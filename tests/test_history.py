@@ -418,10 +418,9 @@ def test_a_change_reads_in_the_page_s_language(app):
         "t", "Topic", datetime.now(UTC), Setting.of(ON, False, ()), Setting.of(OFF, False, ())
     )
     with app.test_request_context("/?lang=de"):
-        english = describe(change)
-    # Sentences are extracted for translation; until translated they read in English, and
-    # the channels in a sentence are named in the page's language already.
-    assert english.endswith("“Topic”")
+        assert describe(change) == "„Topic“ eingeschaltet"
+    with app.test_request_context("/?lang=fr"):
+        assert describe(change) == "«\u00a0Topic\u00a0» activé"
     channels = Change(
         "t",
         "Topic",
