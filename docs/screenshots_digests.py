@@ -15,21 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DOCS = Path(__file__).resolve().parent
-ROOT = DOCS.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(DOCS)]
+from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, run, served_page
 
-from screenshots import DESKTOP, PHONE  # noqa: E402
-
-from prefcenter import create_app  # noqa: E402
-from prefcenter.access.links import LinkClaims, Purpose  # noqa: E402
-from prefcenter.courier import CourierClient  # noqa: E402
-from prefcenter.emulator import create_emulator_app, seed  # noqa: E402
-from prefcenter.emulator.inprocess import wsgi_transport  # noqa: E402
-from prefcenter.emulator.models import PreferenceWrite  # noqa: E402
-
-from browser_fixtures import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
-from conftest import EMULATOR_KEY, SECRET_KEY  # noqa: E402
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.emulator import create_emulator_app, seed
+from prefcenter.emulator.models import PreferenceWrite
 
 USER = "user-1"
 # file name -> (browser context options, link purpose, language)
@@ -77,48 +67,19 @@ def take_all(browser: Any, out: Path) -> dict[str, Path]:
         seed.TOPIC_PRODUCT_UPDATES,
         PreferenceWrite("OPTED_IN", digest_schedule_id=seed.SCHEDULE_INSTANT),
     )
-    courier = CourierClient(EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator))
-    holder: dict[str, Any] = {}
-    server = serve(lambda environ, start: holder["app"](environ, start))
-    app = holder["app"] = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET_KEY,
-            "COURIER_API_KEY": "set-but-unused: the client is injected",
-            "PUBLIC_BASE_URL": server.url,
-        },
-        courier=courier,
-        environ={},
-    )
-    minter = app.extensions["prefcenter"].minter
+    with served_page(emulator) as (app, _, _):
+        minter = app.extensions["prefcenter"].minter
 
-    def link(purpose: Purpose, locale: str | None) -> str:
-        topic = seed.TOPIC_PRODUCT_UPDATES if purpose is Purpose.UNSUBSCRIBE else None
-        return minter.url(LinkClaims(USER, purpose, topic_id=topic, locale=locale))
+        def link(purpose: Purpose, locale: str | None) -> str:
+            topic = seed.TOPIC_PRODUCT_UPDATES if purpose is Purpose.UNSUBSCRIBE else None
+            return minter.url(LinkClaims(USER, purpose, topic_id=topic, locale=locale))
 
-    try:
         return take_shots(browser, link, out)
-    finally:
-        server.stop()
-        courier.close()
-        store.close()
 
 
 def main(argv: list[str]) -> int:
     """Write the pictures to argv[0] (default: docs/)."""
-    from playwright.sync_api import sync_playwright
-
-    out = Path(argv[0]).resolve() if argv else DOCS
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            for path in take_all(browser, out).values():
-                print(path)
-        finally:
-            browser.close()
-    return 0
+    return run(take_all, argv)
 
 
 if __name__ == "__main__":

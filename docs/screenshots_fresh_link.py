@@ -15,19 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-DOCS = Path(__file__).resolve().parent
-ROOT = DOCS.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(DOCS)]
+from shooting import DESKTOP, DOCS, PHONE, SECRET_KEY, run, serve
 
-from screenshots import DESKTOP, PHONE  # noqa: E402
-
-from prefcenter import create_app  # noqa: E402
-from prefcenter.access.links import LinkClaims, Purpose  # noqa: E402
-from prefcenter.access.minting import max_ages  # noqa: E402
-from prefcenter.emulator import seed  # noqa: E402
-
-from browser_fixtures import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
-from conftest import SECRET_KEY  # noqa: E402
+from prefcenter import create_app
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.access.minting import max_ages
+from prefcenter.emulator import seed
 
 # file name -> browser context options
 SHOTS: dict[str, dict[str, Any]] = {
@@ -89,19 +82,7 @@ def take_all(browser: Any, out: Path) -> dict[str, Path]:
 
 def main(argv: list[str]) -> int:
     """Write the pictures to argv[0] (default: docs/)."""
-    from playwright.sync_api import sync_playwright
-
-    out = Path(argv[0]).resolve() if argv else DOCS
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            for path in take_all(browser, out).values():
-                print(path)
-        finally:
-            browser.close()
-    return 0
+    return run(take_all, argv)
 
 
 if __name__ == "__main__":

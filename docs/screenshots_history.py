@@ -17,20 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-DOCS = Path(__file__).resolve().parent
-ROOT = DOCS.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(DOCS)]
+from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, run, served_page
 
-from screenshots import DESKTOP, PHONE  # noqa: E402
-
-from prefcenter import create_app  # noqa: E402
-from prefcenter.access.links import LinkClaims, Purpose  # noqa: E402
-from prefcenter.courier import CourierClient, PreferenceStatus, PreferenceUpdate  # noqa: E402
-from prefcenter.emulator import create_emulator_app, seed  # noqa: E402
-from prefcenter.emulator.inprocess import wsgi_transport  # noqa: E402
-
-from browser_fixtures import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
-from conftest import EMULATOR_KEY, SECRET_KEY  # noqa: E402
+from prefcenter.access.links import LinkClaims, Purpose
+from prefcenter.courier import CourierClient, PreferenceStatus, PreferenceUpdate
+from prefcenter.emulator import create_emulator_app, seed
 
 USER = "user-1"
 # name -> (browser context options, language)
@@ -111,47 +102,15 @@ def take_all(browser: Any, out: Path) -> dict[str, Path]:
         consent = Path(folder) / "consent.jsonl"
         consent_file_in_use(consent)
         emulator = create_emulator_app(api_key=EMULATOR_KEY)
-        courier = CourierClient(
-            EMULATOR_KEY, "http://courier.test", transport=wsgi_transport(emulator)
-        )
-        holder: dict[str, Any] = {}
-        server = serve(lambda environ, start: holder["app"](environ, start))
-        app = holder["app"] = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": SECRET_KEY,
-                "COURIER_API_KEY": "set-but-unused: the client is injected",
-                "PUBLIC_BASE_URL": server.url,
-                "AUDIT_LOG_PATH": str(consent),
-            },
-            courier=courier,
-            environ={},
-        )
-        try:
-            make_changes(browser, server.url, app, courier)
+        with served_page(emulator, {"AUDIT_LOG_PATH": str(consent)}) as (app, url, courier):
+            make_changes(browser, url, app, courier)
             link = app.extensions["prefcenter"].minter.url(LinkClaims(USER, Purpose.MANAGE))
-            return take_history_screenshots(browser, server.url, link, out)
-        finally:
-            server.stop()
-            courier.close()
-            emulator.extensions["courier_emulator"].store.close()
+            return take_history_screenshots(browser, url, link, out)
 
 
 def main(argv: list[str]) -> int:
     """Write the pictures to argv[0] (default: docs/)."""
-    from playwright.sync_api import sync_playwright
-
-    out = Path(argv[0]).resolve() if argv else DOCS
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            for path in take_all(browser, out).values():
-                print(path)
-        finally:
-            browser.close()
-    return 0
+    return run(take_all, argv)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ from babel.support import Translations
 
 from prefcenter.access.links import LinkClaims, LinkSigner, Purpose
 from prefcenter.emulator import seed
-from prefcenter.platform.i18n import LANGUAGES, RIGHT_TO_LEFT
 from prefcenter.page.forms import field_key
+from prefcenter.platform.i18n import LANGUAGES, RIGHT_TO_LEFT
 
 from htmlform import HtmlForm, text_of
 

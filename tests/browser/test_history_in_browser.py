@@ -4,12 +4,9 @@ left."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import struct
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,24 +208,3 @@ def test_arabic_reads_right_to_left(prefs, new_context):
     main = page.locator("main").bounding_box()
     box = item.bounding_box()
     assert main["x"] + main["width"] - (box["x"] + box["width"]) < main["width"] / 4
-
-
-def test_the_readme_pictures_of_recent_changes_are_made_from_the_code(browser, tmp_path):
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location(
-        "screenshots_history", root / "docs" / "screenshots_history.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-
-    written = module.take_all(browser, tmp_path)
-
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    assert set(written) == set(module.SHOTS)
-    for name, path in written.items():
-        data = path.read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n", name
-        width, height = struct.unpack(">II", data[16:24])
-        assert width >= 360 and height >= 600, (name, width, height)
-        assert len(data) < 250_000, name
-        assert f"docs/{path.name}" in readme, f"{path.name} is not shown in the README"

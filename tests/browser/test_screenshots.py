@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import struct
+import sys
 from pathlib import Path
+
+import pytest
 
 from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
@@ -75,3 +78,39 @@ def test_the_readme_screenshots_are_made_from_the_code(live_prefcenter, new_cont
     assert png_size(written["desktop-light"])[1] > 900  # the whole page
     if out != DOCS:  # a test run: the committed pictures are left as they are
         assert docs_pictures() == committed
+
+
+FEATURE_SCRIPTS = sorted(path.name for path in DOCS.glob("screenshots_*.py"))
+
+
+def load_feature_script(name: str):
+    """A docs/screenshots_*.py script as a module; they find their shared parts (docs/shooting.py)
+    on the import path, as when run from the command line."""
+    if str(DOCS) not in sys.path:
+        sys.path.insert(0, str(DOCS))
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), DOCS / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("script", FEATURE_SCRIPTS)
+def test_each_features_pictures_are_made_from_the_code(browser, tmp_path, script):
+    module = load_feature_script(script)
+    committed = docs_pictures()
+
+    written = module.take_all(browser, tmp_path)
+
+    assert set(written) == set(module.SHOTS)
+    readme = (ROOT / "README.md").read_text()
+    for path in written.values():
+        assert path.parent == tmp_path
+        width, height = png_size(path)
+        assert width >= 360 and height >= 600, (path.name, width, height)
+        assert 5_000 < path.stat().st_size <= MAX_BYTES, path.name
+        assert f"docs/{path.name}" in readme, f"the README does not show {path.name}"
+    assert docs_pictures() == committed
+
+
+def test_every_feature_script_is_pictured_here():
+    assert {"screenshots_digests.py", "screenshots_fresh_link.py"} <= set(FEATURE_SCRIPTS)
