@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import jwt
 
@@ -132,26 +133,9 @@ class LinkSigner:
         else (bad signature, wrong purpose, missing claims, not a JWT at all, a lifetime
         longer than this purpose allows).
         """
-        for key in self._keys:
-            try:
-                payload = jwt.decode(
-                    token,
-                    key,
-                    algorithms=[ALGORITHM],
-                    audience=purpose.audience,
-                    issuer=ISSUER,
-                    leeway=LEEWAY_SECONDS,
-                    options={"require": ["exp", "iat", "sub", "aud", "iss"]},
-                )
-            except jwt.InvalidSignatureError:
-                continue  # maybe signed with an older key still listed
-            except jwt.ExpiredSignatureError as exc:
-                raise LinkExpired(locale=_locale_of_expired(token, key)) from exc
-            except jwt.PyJWTError as exc:
-                raise LinkInvalid("this link is not valid") from exc
-            self._check_lifetime(payload, purpose)
-            return _claims(payload, purpose)
-        raise LinkInvalid("this link is not valid")
+        payload = self._decoded(token, purpose, check_expiry=True)
+        self._check_lifetime(payload, purpose)
+        return _claims(payload, purpose)
 
     def recover(
         self, token: str, purpose: Purpose, *, max_past_expiry: int, now: float | None = None
@@ -162,29 +146,42 @@ class LinkSigner:
         than `max_past_expiry` seconds past it is refused too, so a leaked old link cannot
         keep sending mail for ever. Raises LinkInvalid; never LinkExpired.
         """
+        payload = self._decoded(token, purpose, check_expiry=False)
+        expires = payload["exp"]
+        if not isinstance(expires, int) or isinstance(expires, bool):
+            raise LinkInvalid("this link is not valid")
+        self._check_lifetime(payload, purpose)
+        current = time.time() if now is None else now
+        if current > expires + max_past_expiry + LEEWAY_SECONDS:
+            raise LinkInvalid("this link expired too long ago")
+        return _claims(payload, purpose)
+
+    def _decoded(self, token: str, purpose: Purpose, *, check_expiry: bool) -> dict[str, Any]:
+        """The payload of a link for `purpose` signed with one of the keys.
+
+        Raises LinkExpired for a genuine link past its expiry (only when `check_expiry`) and
+        LinkInvalid for anything else.
+        """
         for key in self._keys:
             try:
-                payload = jwt.decode(
+                return jwt.decode(
                     token,
                     key,
                     algorithms=[ALGORITHM],
                     audience=purpose.audience,
                     issuer=ISSUER,
                     leeway=LEEWAY_SECONDS,
-                    options={"require": ["exp", "iat", "sub", "aud", "iss"], "verify_exp": False},
+                    options={
+                        "require": ["exp", "iat", "sub", "aud", "iss"],
+                        "verify_exp": check_expiry,
+                    },
                 )
             except jwt.InvalidSignatureError:
                 continue  # maybe signed with an older key still listed
+            except jwt.ExpiredSignatureError as exc:
+                raise LinkExpired(locale=_locale_of_expired(token, key)) from exc
             except jwt.PyJWTError as exc:
                 raise LinkInvalid("this link is not valid") from exc
-            expires = payload["exp"]
-            if not isinstance(expires, int) or isinstance(expires, bool):
-                raise LinkInvalid("this link is not valid")
-            self._check_lifetime(payload, purpose)
-            current = time.time() if now is None else now
-            if current > expires + max_past_expiry + LEEWAY_SECONDS:
-                raise LinkInvalid("this link expired too long ago")
-            return _claims(payload, purpose)
         raise LinkInvalid("this link is not valid")
 
     def _check_lifetime(self, payload: Mapping[str, object], purpose: Purpose) -> None:
