@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import threading
@@ -256,3 +257,34 @@ def channel_box(page: Any, topic_name: str, channel_label: str) -> Any:
     """One channel checkbox of a topic, found by the name a screen reader says, which names its
     topic ("Get “Task reminders” by Email"): the page shows the channel once per section."""
     return page.get_by_role("checkbox", name=f"Get “{topic_name}” by {channel_label}", exact=True)
+
+
+# -- accessibility ----------------------------------------------------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+
+
+@functools.cache
+def _axe_script() -> str:
+    """axe-core's source, as the axe-playwright-python package ships it (half a megabyte)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().axe_script
+
+
+def axe_violations(target: Any) -> list[str]:
+    """Run axe-core in a page or frame; one line per violation and element.
+
+    axe runs as a script in the page, so the page must allow scripts: to check a page as it is
+    without JavaScript, block the page's own scripts rather than turning JavaScript off.
+    """
+    if not target.evaluate("typeof axe !== 'undefined'"):
+        target.evaluate(_axe_script())  # once per document
+    results = target.evaluate(f"axe.run(document, {json.dumps(AXE_OPTIONS)})")
+    return [
+        f"{rule['id']} ({rule['impact']}): {rule['help']} at {node['target']}"
+        f" - {node.get('failureSummary', '').replace(chr(10), ' ')}"
+        for rule in results["violations"]
+        for node in rule["nodes"]
+    ]

@@ -12,39 +12,21 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
 
-from browser_fixtures import LivePrefcenter, channel_box, framing_host, topic_switch
+from browser_fixtures import LivePrefcenter, axe_violations, channel_box, framing_host, topic_switch
 from faults import Fault
 
 USER = "user-1"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-AXE = Axe()
-
-
-def axe_violations(target: Any) -> list[str]:
-    """Run axe-core in a page or frame; one line per violation and element."""
-    if not target.evaluate("typeof axe !== 'undefined'"):
-        target.evaluate(AXE.axe_script)  # once per document: it is half a megabyte
-    results = target.evaluate(f"axe.run(document, {json.dumps(AXE_OPTIONS)})")
-    return [
-        f"{rule['id']} ({rule['impact']}): {rule['help']} at {node['target']}"
-        f" - {node.get('failureSummary', '').replace(chr(10), ' ')}"
-        for rule in results["violations"]
-        for node in rule["nodes"]
-    ]
 
 
 def prefer(prefs: LivePrefcenter, topic_id: str, status: str, *channels: str) -> None:

@@ -17,12 +17,10 @@ Heights are figures (docs/page_height.py), not assertions.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from prefcenter.access.links import Purpose
@@ -30,7 +28,7 @@ from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
 from prefcenter.emulator.seed import seed_catalog
 
-from browser_fixtures import LivePrefcenter, channel_box, topic_switch
+from browser_fixtures import LivePrefcenter, axe_violations, channel_box, topic_switch
 
 USER = "user-1"
 DESKTOP = {"width": 1280, "height": 800}
@@ -42,22 +40,6 @@ CHANNEL_TOPICS = {
     "Comments and mentions": ["Email", "Push notification", "In-app inbox"],
     "Task reminders": ["Email", "Push notification", "In-app inbox"],
 }
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-AXE = Axe()
-
-
-def axe_violations(page: Any) -> list[str]:
-    """As tests/browser/test_accessibility.py runs axe-core: one line per violation and element."""
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.evaluate(AXE.axe_script)
-    results = page.evaluate(f"axe.run(document, {json.dumps(AXE_OPTIONS)})")
-    return [
-        f"{rule['id']} ({rule['impact']}): {rule['help']} at {node['target']}"
-        for rule in results["violations"]
-        for node in rule["nodes"]
-    ]
 
 
 def prefer(prefs: LivePrefcenter, topic_id: str, status: str, *channels: str) -> None:

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_accessibility import axe_violations
 
 from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
 
-from browser_fixtures import LivePrefcenter, topic_switch
+from browser_fixtures import LivePrefcenter, axe_violations, topic_switch
 
 USER = "user-1"
 PRODUCT = seed.TOPIC_PRODUCT_UPDATES

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
-from test_accessibility import axe_violations
 
 from prefcenter import create_app
 from prefcenter.access.links import LinkClaims, Purpose
@@ -20,7 +19,7 @@ from prefcenter.access.minting import max_ages
 from prefcenter.emulator import seed
 from prefcenter.platform.i18n import SUPPORTED_LOCALES
 
-from browser_fixtures import serve
+from browser_fixtures import axe_violations, serve
 from conftest import SECRET_KEY
 
 BUTTON = "Email me a new link"

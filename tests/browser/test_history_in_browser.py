@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from prefcenter.access.links import Purpose
@@ -18,26 +17,11 @@ from prefcenter.courier import CourierClient, PreferenceStatus, PreferenceUpdate
 from prefcenter.emulator import seed
 from prefcenter.emulator.inprocess import wsgi_transport
 
-from browser_fixtures import LivePrefcenter, framing_host, topic_switch
+from browser_fixtures import LivePrefcenter, axe_violations, framing_host, topic_switch
 from conftest import EMULATOR_KEY
 
 USER = "user-1"
 LANGUAGES = ["en", "de", "es", "fr", "ar"]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-AXE = Axe()
-
-
-def axe_violations(target: Any) -> list[str]:
-    """Run axe-core in a page or frame (as test_accessibility does); one line per violation."""
-    if not target.evaluate("typeof axe !== 'undefined'"):
-        target.evaluate(AXE.axe_script)
-    results = target.evaluate(f"axe.run(document, {json.dumps(AXE_OPTIONS)})")
-    return [
-        f"{rule['id']} ({rule['impact']}): {rule['help']} at {node['target']}"
-        for rule in results["violations"]
-        for node in rule["nodes"]
-    ]
 
 
 def consent_file_in_use(path) -> None:

@@ -7,12 +7,11 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from test_accessibility import axe_violations
 
 from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 
-from browser_fixtures import channel_box, topic_switch
+from browser_fixtures import axe_violations, channel_box, topic_switch
 
 BANNER = re.compile(r"Support preview of u…-1: read-only, nothing can be saved\.")
 WRITE = r"/users/.*/preferences/.*"

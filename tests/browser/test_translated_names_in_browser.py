@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from test_accessibility import axe_violations
 
 from prefcenter.access.links import Purpose
 
-from browser_fixtures import topic_switch
+from browser_fixtures import axe_violations, topic_switch
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "catalog-translations.example.json"
 DIGEST = {"de": "Wochenüberblick", "ar": "الملخص الأسبوعي"}
