@@ -10,14 +10,12 @@ then writes docs/history-*.png (or to OUT_DIR).
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, run, served_page
+from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, consent_file_in_use, run, served_page
 
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.courier import CourierClient, PreferenceStatus, PreferenceUpdate
@@ -35,22 +33,6 @@ SHOTS: dict[str, tuple[dict[str, Any], str]] = {
 
 def path_of(name: str, out: Path = DOCS) -> Path:
     return out / f"history-{name}.png"
-
-
-def consent_file_in_use(path: Path) -> None:
-    """A consent file written for a while: where a change was made can then be told."""
-    record = {
-        "event": "preference_changed",
-        "at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds"),
-        "user_id": "someone-else",
-        "tenant_id": None,
-        "topic_id": seed.TOPIC_DIGEST,
-        "topic_name": "Weekly digest",
-        "old": {"status": "OPTED_OUT", "has_custom_routing": False, "channels": []},
-        "new": {"status": "OPTED_IN", "has_custom_routing": False, "channels": []},
-        "via": "manage_page",
-    }
-    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
 
 
 def make_changes(browser: Any, url: str, app: Any, courier: CourierClient) -> None:

@@ -26,11 +26,21 @@ from prefcenter import create_app  # noqa: E402
 from prefcenter.courier import CourierClient  # noqa: E402
 from prefcenter.emulator.inprocess import wsgi_transport  # noqa: E402
 
-from browser_fixtures import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
+from browser_fixtures import CHROMIUM, CHROMIUM_ARGS, consent_file_in_use, serve  # noqa: E402
 from conftest import EMULATOR_KEY, SECRET_KEY  # noqa: E402
 
 # What the scripts take from here, the import path being set first.
-__all__ = ["DESKTOP", "DOCS", "EMULATOR_KEY", "PHONE", "SECRET_KEY", "run", "serve", "served_page"]
+__all__ = [
+    "DESKTOP",
+    "DOCS",
+    "EMULATOR_KEY",
+    "PHONE",
+    "SECRET_KEY",
+    "consent_file_in_use",
+    "run",
+    "serve",
+    "served_page",
+]
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,7 +22,7 @@ from prefcenter import create_app
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.access.minting import max_ages
 from prefcenter.courier import CourierClient
-from prefcenter.emulator import create_emulator_app
+from prefcenter.emulator import create_emulator_app, seed
 from prefcenter.emulator.inprocess import wsgi_transport
 
 from conftest import EMULATOR_KEY, FAST_RETRIES, SECRET_KEY
@@ -288,3 +289,23 @@ def axe_violations(target: Any) -> list[str]:
         for rule in results["violations"]
         for node in rule["nodes"]
     ]
+
+
+# -- consent records --------------------------------------------------------------------------
+
+
+def consent_file_in_use(path: Path) -> None:
+    """A consent file written for an hour already, its first record someone else's: where a
+    change was made can then be told ("Elsewhere" needs a record older than the change)."""
+    record = {
+        "event": "preference_changed",
+        "at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds"),
+        "user_id": "someone-else",
+        "tenant_id": None,
+        "topic_id": seed.TOPIC_DIGEST,
+        "topic_name": "Weekly digest",
+        "old": {"status": "OPTED_OUT", "has_custom_routing": False, "channels": []},
+        "new": {"status": "OPTED_IN", "has_custom_routing": False, "channels": []},
+        "via": "manage_page",
+    }
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")

@@ -4,9 +4,8 @@ left."""
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -17,27 +16,17 @@ from prefcenter.courier import CourierClient, PreferenceStatus, PreferenceUpdate
 from prefcenter.emulator import seed
 from prefcenter.emulator.inprocess import wsgi_transport
 
-from browser_fixtures import LivePrefcenter, axe_violations, framing_host, topic_switch
+from browser_fixtures import (
+    LivePrefcenter,
+    axe_violations,
+    consent_file_in_use,
+    framing_host,
+    topic_switch,
+)
 from conftest import EMULATOR_KEY
 
 USER = "user-1"
 LANGUAGES = ["en", "de", "es", "fr", "ar"]
-
-
-def consent_file_in_use(path) -> None:
-    """A consent file that has been written for an hour: its first record is someone else's."""
-    record = {
-        "event": "preference_changed",
-        "at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds"),
-        "user_id": "someone-else",
-        "tenant_id": None,
-        "topic_id": seed.TOPIC_DIGEST,
-        "topic_name": "Weekly digest",
-        "old": {"status": "OPTED_OUT", "has_custom_routing": False, "channels": []},
-        "new": {"status": "OPTED_IN", "has_custom_routing": False, "channels": []},
-        "via": "manage_page",
-    }
-    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
 
 
 @pytest.fixture
