@@ -35,11 +35,13 @@ from wtforms import Form
 from ..platform.i18n import current_locale
 from .brandviews import current_brand
 from .preferences import TopicState
+from .stencils import recording_row, render_stencilled
 
 # The macros memoised, by the template that defines them. Each takes the topic among its
 # arguments; a form argument counts only for that topic's controls.
 MEMOISED_MACROS: tuple[tuple[str, str], ...] = (("_macros.html", "topic_controls"),)
 DEFAULT_SIZE = 4096  # rows per worker: about 1.2 KB each, so a few MB at most
+STENCILS_SIZE = 256  # whole pages per worker, each about 10 KB of text between its holes
 
 _scope: ContextVar[_Scope | None] = ContextVar("prefcenter_render_scope", default=None)
 
@@ -106,6 +108,15 @@ def fragment_cache() -> FragmentCache:
     return cache
 
 
+def stencil_cache() -> FragmentCache:
+    """This app's whole-page stencils (page/stencils.py), one cache per worker process."""
+    cache = current_app.extensions.get("prefcenter_stencils")
+    if cache is None:
+        size = current_app.config.get("PAGE_STENCILS_SIZE", STENCILS_SIZE)
+        cache = current_app.extensions["prefcenter_stencils"] = FragmentCache(size)
+    return cache
+
+
 def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **context: Any) -> str:
     """Render `template` as render_template would, reusing rows already made.
 
@@ -117,14 +128,29 @@ def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **con
         return render_template(template, **context)
     cache = fragment_cache()
     cache.follow_catalog(sections)
+    stencils = stencil_cache()
+    stencils.follow_catalog(sections)
     _install(current_app.jinja_env)
     try:
         scope = _scope_of(cache, secrets, context)
     except _Unkeyable:
         return render_template(template, **context)  # a brand it cannot key: plainly
+    texts = _remembered_texts(current_app.jinja_env)
+
+    def plainly(values: dict[str, Any]) -> str:
+        return render_template(template, **{**texts, **values})
+
     token = _scope.set(scope)
     try:
-        return render_template(template, **{**_remembered_texts(current_app.jinja_env), **context})
+        page = render_stencilled(
+            template,
+            context,
+            shared=scope.shared,
+            per_request=secrets,
+            cache=stencils,
+            render_plainly=plainly,
+        )
+        return plainly(context) if page is None else page
     finally:
         _scope.reset(token)
 
@@ -209,21 +235,68 @@ def _install(env: Environment) -> None:
 
 
 def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
-    def call(*args: Any, **kwargs: Any) -> Markup:
-        scope = _scope.get()
-        if scope is None:
-            return macro(*args, **kwargs)  # the plain path: no render_page around it
+    def rendered(key: tuple[Any, ...], args: Any, kwargs: Any, scope: _Scope) -> Markup:
+        """The row kept under `key`, else made now and kept (unless it holds a request's value)."""
         cache = scope.cache or fragment_cache()
-        try:
-            key = _call_key(name, scope, args, kwargs)
-            row = cache.get(key)
-        except (_Unkeyable, TypeError):  # TypeError: something unhashable in an argument
-            return macro(*args, **kwargs)
+        row = cache.get(key)
         if row is None:
             row = macro(*args, **kwargs)
             if not any(secret in row for secret in scope.secrets):
                 cache.put(key, row)
         return row
+
+    def call(*args: Any, **kwargs: Any) -> Markup:
+        scope = _scope.get()
+        if scope is None:
+            return macro(*args, **kwargs)  # the plain path: no render_page around it
+        hole = recording_row(filler, args, kwargs)
+        if hole is not None:
+            return hole  # the page is being made into a stencil: this row is filled per view
+        try:
+            key = _call_key(name, scope, args, kwargs)
+            hash(key)
+        except (_Unkeyable, TypeError):  # TypeError: something unhashable in an argument
+            return macro(*args, **kwargs)
+        return rendered(key, args, kwargs, scope)
+
+    def filler(
+        args: tuple[Any, ...], kwargs: dict[str, Any], form_at: tuple[int, ...], topic_at: int
+    ) -> Callable[[Any, TopicState], Markup]:
+        """A stencil's row (page/stencils.py): these arguments, with a view's form at
+        `form_at` and its topic at `topic_at`. The other arguments are keyed once, here; the
+        key is the one `call` makes."""
+        try:
+            fixed = [
+                None if i == topic_at or i in form_at else _key_of(a) for i, a in enumerate(args)
+            ]
+            named = tuple(sorted((k, _key_of(v)) for k, v in kwargs.items()))
+            hash((tuple(fixed), named))
+        except (_Unkeyable, TypeError):
+            fixed = None
+
+        def fill(form: Any, topic: TopicState) -> Markup:
+            full = list(args)
+            full[topic_at] = topic
+            for i in form_at:
+                full[i] = form
+            scope = _scope.get()
+            if fixed is None or scope is None or type(topic) is not TopicState:
+                return call(*full, **kwargs)
+            try:
+                form_key = _key_of(form, topic)
+                key = [name, scope.shared, len(full)]
+                key += [
+                    form_key if i in form_at else topic if i == topic_at else k
+                    for i, k in enumerate(fixed)
+                ]
+                if kwargs:
+                    key.append(named)
+                hash(key := tuple(key))
+            except (_Unkeyable, TypeError):
+                return macro(*full, **kwargs)
+            return rendered(key, full, kwargs, scope)
+
+        return fill
 
     call.memoised = True  # type: ignore[attr-defined]
     call.__name__ = getattr(macro, "__name__", name)
