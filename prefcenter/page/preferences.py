@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from ..courier import (
     CatalogTopic,
@@ -41,6 +41,20 @@ class TopicState:
     digest_schedules: tuple[DigestSchedule, ...] = ()
     # The person's digest choice as Courier holds it; None: the topic's default schedule.
     digest_schedule_id: str | None = None
+
+    def __hash__(self) -> int:
+        # A page's rows are looked up by their topics, several times per view (page/rendering.py):
+        # the hash of these nested tuples is worked out once per instance. Equal states hash
+        # alike, as dataclass equality compares the same fields in order. Kept out of pickles,
+        # whose string hashes would differ in another process.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     @property
     def recorded_name(self) -> str:
@@ -188,7 +202,8 @@ def build_page(
         if name:
             page.append(_section("", name, "", (), topics, only))
     if "" in groups:
-        page.append(_section("", other_heading, "", (), groups[""], only))
+        # str(): the heading may be a lazy translation, made only for a page that needs it.
+        page.append(_section("", str(other_heading), "", (), groups[""], only))
     return tuple(section for section in page if section.topics)
 
 

@@ -82,14 +82,18 @@ class FragmentCache:
             self._catalog = sections
 
     def get(self, key: Any) -> Markup | None:
-        with self._lock:
-            row = self._rows.get(key)
-            if row is not None:
-                self._rows.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-            return row
+        # Without the lock: a page asks for forty rows, and dict reads are atomic. A row
+        # evicted between the two steps is simply not moved.
+        row = self._rows.get(key)
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        try:
+            self._rows.move_to_end(key)
+        except KeyError:
+            pass
+        return row
 
     def put(self, key: Any, row: Markup) -> None:
         with self._lock:
@@ -238,7 +242,10 @@ def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
     def rendered(key: tuple[Any, ...], args: Any, kwargs: Any, scope: _Scope) -> Markup:
         """The row kept under `key`, else made now and kept (unless it holds a request's value)."""
         cache = scope.cache or fragment_cache()
-        row = cache.get(key)
+        try:
+            row = cache.get(key)
+        except TypeError:  # something unhashable in an argument
+            return macro(*args, **kwargs)
         if row is None:
             row = macro(*args, **kwargs)
             if not any(secret in row for secret in scope.secrets):
@@ -254,8 +261,7 @@ def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
             return hole  # the page is being made into a stencil: this row is filled per view
         try:
             key = _call_key(name, scope, args, kwargs)
-            hash(key)
-        except (_Unkeyable, TypeError):  # TypeError: something unhashable in an argument
+        except (_Unkeyable, TypeError):
             return macro(*args, **kwargs)
         return rendered(key, args, kwargs, scope)
 
@@ -291,10 +297,9 @@ def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
                 ]
                 if kwargs:
                     key.append(named)
-                hash(key := tuple(key))
             except (_Unkeyable, TypeError):
                 return macro(*full, **kwargs)
-            return rendered(key, full, kwargs, scope)
+            return rendered(tuple(key), full, kwargs, scope)
 
         return fill
 

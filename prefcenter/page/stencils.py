@@ -215,11 +215,15 @@ def _role_or(value: Any, values: tuple[str | None, ...]) -> Any:
     return ("value", values.index(value)) if value in values else value
 
 
+# Every field of a section but its topics, of which the template reads two outside rows.
+_SECTION_FIELDS = tuple(f.name for f in dataclasses.fields(SectionState) if f.name != "topics")
+
+
 def _section_shape(section: SectionState) -> tuple[Any, ...]:
     """All of a section the template may read outside its rows."""
     return (
-        dataclasses.replace(section, topics=()),
-        tuple((topic.topic_id, topic.required) for topic in section.topics),
+        *[getattr(section, name) for name in _SECTION_FIELDS],
+        tuple([(topic.topic_id, topic.required) for topic in section.topics]),
     )
 
 

@@ -28,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from ..access.guard import csrf_value, person, token_authenticated
@@ -460,9 +461,12 @@ def _only(page: tuple[SectionState, ...], topic_ids: set[str]) -> tuple[SectionS
     return tuple(section for section in kept if section.topics)
 
 
-def _other_heading() -> str:
-    """The heading of topics Courier holds for the person that belong to no section."""
-    return gettext("Other")
+def _other_heading() -> LazyString:
+    """The heading of topics Courier holds for the person that belong to no section.
+
+    Lazy: most pages have no such topic, and a quiet page's stencil translates nothing else.
+    """
+    return lazy_gettext("Other")
 
 
 def _described(shown: dict[str, TopicState], outcome: SaveOutcome) -> dict[str, str]:
