@@ -1,21 +1,28 @@
-"""Render once, fill per person (page/rendering.py): the page is byte for byte the plain one.
+"""Render once, fill per person (page/rendering.py, page/stencils.py): the page is byte for
+byte the plain one.
 
 Every render of the preferences page here is made twice in the same request: the fast way
-(rows reused from the cache) and the plain way (the template alone, the reference). Both must
-be identical, across languages, list modes, required topics, channel choice on and withdrawn,
-digest choices, refused saves, messages, embedding, the support preview and hostile names; a
-second view of each state is rendered from the cache.
+(the quiet page filled in from its stencil, rows reused from the cache) and the plain way (the
+template alone, the reference). Both must be identical, across languages, list modes, required
+topics, channel choice on and withdrawn, digest choices, refused saves, messages, embedding,
+tenants, the support preview and hostile names; a second view of each state is made from the
+caches. A stencil serves many people, each with only their own values; a template that would
+put one person's values into it is rendered plainly instead.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 
 import pytest
 from flask import Flask, render_template
+from jinja2 import ChoiceLoader, DictLoader
 
 from prefcenter import create_app
+from prefcenter.access.identity import masked
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.courier import PreferenceStatus, PreferenceUpdate
 from prefcenter.emulator import create_emulator_app, seed
@@ -97,6 +104,15 @@ def cache(app: Flask) -> rendering.FragmentCache:
     return app.extensions["prefcenter_fragments"]
 
 
+def stencils(app: Flask) -> rendering.FragmentCache:
+    return app.extensions["prefcenter_stencils"]
+
+
+def kept_stencils(app: Flask) -> list[tuple]:
+    """The stencils kept (a key found not to stencil keeps an empty one)."""
+    return [stencil for stencil in stencils(app)._rows.values() if stencil]
+
+
 def rename(emulator: Flask, topic_id: str, section_id: str, **topic) -> None:
     """Change a topic through Courier's API (the official SDK), as a workspace admin would."""
     with courier_client(emulator, api_key=EMULATOR_KEY, strict=True) as sdk:
@@ -120,10 +136,11 @@ def test_the_page_and_its_saves_render_as_the_template_does(
     first = client.get(f"/?lang={lang}")
     assert first.status_code == 200
     identical(renders, 1)
-    hits = cache(app).hits
+    hits, filled = cache(app).hits, stencils(app).hits
     again = client.get(f"/?lang={lang}")
     assert identical(renders, 1) == again.get_data(as_text=True)
     assert cache(app).hits > hits  # the second view was made from the cache
+    assert stencils(app).hits > filled  # ... filled in from the page's stencil
     html = again.get_data(as_text=True)
     assert f'lang="{lang}"' in html and ('dir="rtl"' in html) == (lang == "ar")
 
@@ -305,6 +322,7 @@ def test_the_plain_path_stays_available(app_config, courier, mint):
         assert client.get(f"/l/{link}").status_code == 302
         texts.append(text_of(client.get("/").get_data(as_text=True)))
     assert "prefcenter_fragments" not in app.extensions
+    assert "prefcenter_stencils" not in app.extensions
     assert len(fast.extensions["prefcenter_fragments"]) > 0
     assert texts[0] == texts[1]
 
@@ -342,6 +360,97 @@ def test_an_argument_it_cannot_key_is_rendered_plainly_every_time(app):
         finally:
             rendering._scope.reset(token)
     assert len(calls) == 2
+
+
+def test_one_stencil_serves_two_people_each_with_only_their_own_values(app, mint, courier, renders):
+    courier.put_preference(
+        OTHER, seed.TOPIC_REMINDERS, PreferenceUpdate(status=PreferenceStatus.OPTED_OUT)
+    )
+    pages = {}
+    for who in (USER, OTHER):
+        signed_in_client(app, mint, who).get("/")
+        pages[who] = identical(renders, 1)
+    assert len(kept_stencils(app)) == 1 and stencils(app).hits == 1
+    first, second = pages[USER], pages[OTHER]
+    for name in ("rendered", "csrf_token"):
+        value = HtmlForm.parse(first).value(name)
+        assert value and value not in second, name
+    assert f"Signed in as {masked(USER)}." in text_of(first)
+    assert f"Signed in as {masked(OTHER)}." in text_of(second)
+    assert masked(USER) not in second
+    assert HtmlForm.parse(first).checkbox(status(seed.TOPIC_REMINDERS)).checked
+    assert not HtmlForm.parse(second).checkbox(status(seed.TOPIC_REMINDERS)).checked
+
+
+def test_people_of_two_tenants_each_get_their_tenant_s_page(app, mint, renders):
+    for tenant in ("acme", "globex"):
+        client = app.test_client()
+        assert client.get(f"/l/{mint(USER, tenant_id=tenant)}").status_code == 302
+        client.get("/")
+        page = identical(renders, 1)
+        assert f"t={tenant}" in page  # the brand's stylesheet and icon are the tenant's
+    assert len(kept_stencils(app)) == 2
+
+
+def test_embedded_pages_share_a_stencil_each_with_its_own_token(app, renders):
+    actions = []
+    for who in (USER, OTHER):
+        token = app.extensions["prefcenter"].links.make(LinkClaims(who, Purpose.EMBED))
+        assert app.test_client(use_cookies=False).get(f"/e/{token}/").status_code == 200
+        actions.append(HtmlForm.parse(identical(renders, 1)).action)
+        assert actions[-1].startswith("/e/")
+    assert len(kept_stencils(app)) == 1 and stencils(app).hits == 1
+    assert actions[0] != actions[1]
+
+
+# Templates that would leave one person's values in a stencil, were it made of them.
+UNSTENCILLED = {
+    "a topic's state read outside its row": (
+        "{{ topic_controls(form, topic, texts, why_id) }}",
+        "{{ topic_controls(form, topic, texts, why_id) }}<i hidden>{{ topic.opted_in }}</i>",
+        "the template reads 'opted_in' of a topic outside its row",
+    ),
+    "the signed record written another way": (
+        "{{ form.rendered }}",
+        "{{ form.rendered }}"
+        "<i hidden>{{ form.rendered | replace('.', '/') | replace('<', '[') }}</i>",
+        "a per-request value is in it in another form",
+    ),
+    "who is signed in, changed": (
+        "{% if signed_in %}",
+        "{% if signed_in %}<i hidden>{{ signed_in | upper }}</i>",
+        "a per-request value is in it in another form",
+    ),
+}
+
+
+@pytest.mark.parametrize("change", UNSTENCILLED, ids=list(UNSTENCILLED))
+def test_a_template_that_would_leak_into_a_stencil_is_rendered_plainly(
+    app, mint, courier, renders, caplog, change
+):
+    old, new, warning = UNSTENCILLED[change]
+    env = app.jinja_env
+    for name in ("preferences/page.html", "base.html"):
+        source = env.loader.get_source(env, name)[0]
+        if old in source:
+            env.loader = ChoiceLoader([DictLoader({name: source.replace(old, new, 1)}), env.loader])
+            break
+    else:
+        pytest.fail(f"no template has {old!r}")
+    courier.put_preference(
+        OTHER, seed.TOPIC_REMINDERS, PreferenceUpdate(status=PreferenceStatus.OPTED_OUT)
+    )
+    caplog.set_level(logging.WARNING, "prefcenter.page.stencils")
+    pages = {}
+    for _ in range(2):
+        for who in (USER, OTHER):
+            signed_in_client(app, mint, who).get("/")
+            pages[who] = identical(renders, 1)  # the plain page, the changed template's own
+    assert kept_stencils(app) == []
+    assert [r.getMessage() for r in caplog.records].count(f"page not stencilled: {warning}") == 1
+    assert masked(USER) not in pages[OTHER]
+    assert HtmlForm.parse(pages[USER]).value("rendered") not in pages[OTHER]
+    assert re.search(r"<i hidden>[^<]+</i>", pages[USER])  # the change is on the page
 
 
 def _topic() -> TopicState:

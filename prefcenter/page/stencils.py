@@ -13,12 +13,17 @@ How the holes are made, so that nothing of the person who happened to be first c
   and the page's topics are stand-ins (`_ShapeTopic`) that know only their id and whether they
   are required, the two things the template reads of a topic outside its row (a section's
   "required" note). Reading anything else of a topic outside its row raises, and that page is
-  rendered plainly from then on: a template change can make the page slower, never wrong.
-- Who is signed in: a marker in place of the masked id.
+  rendered plainly from then on.
+- Who is signed in: a marker in place of the masked id. Every marker must come back whole, and
+  nothing else of one (a NUL) may be left in the text, else the page is rendered plainly.
 - The per-request values (signed record, CSRF value, embed tokens): the page is recorded with
   this request's values, which are long and random, and the stencil is cut wherever they occur.
   Before a stencil is kept, no long piece of any of them may remain in its text (a value written
   some other way, percent-encoded say, would leave one): else the page is rendered plainly.
+
+These checks catch a template that writes a person's values some other way; one that computes
+with them (their length, say) is caught by tests/test_render_once.py, which compares every page
+it makes with the plain rendering.
 
 Only the quiet page is stencilled: no message, error or save result on it (those pages are
 rarer, and rendered as before, rows still reused). Everything else the page reads is in the
@@ -274,8 +279,8 @@ def _cut(text: str, recorder: _Recorder, values: tuple[str | None, ...]) -> Sten
         if i % 2:
             stencil.append(recorder.holes[int(piece)])
             continue
-        if recorder.nonce in piece:
-            return None
+        if "\x00" in piece:
+            return None  # a marker changed on its way (or a catalog name with a NUL in it)
         if cutter is None:
             stencil.append(piece)
             continue
