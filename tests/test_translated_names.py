@@ -101,6 +101,17 @@ def test_topic_data_translations_show_on_a_page_in_that_language(app, emulator):
     assert "Weekly digest" in page_text(english, "/?lang=fr")
 
 
+def test_translated_names_follow_a_changed_catalog(app, emulator):
+    """Names are worked out once per catalog read, and again after the next one."""
+    give_topic_data(emulator, translations(de={"name": DIGEST_DE}))
+    client = german_client(app)
+    assert DIGEST_DE in page_text(client)
+    give_topic_data(emulator, translations(de={"name": "Wochenrückblick"}))
+    app.extensions["prefcenter"].catalog.clear()  # as when the catalog cache expires
+    text = page_text(client)
+    assert "Wochenrückblick" in text and DIGEST_DE not in text
+
+
 def test_the_file_translates_sections_and_topics(app_with_file):
     app = app_with_file(
         {

@@ -113,9 +113,28 @@ def page_languages() -> tuple[str, ...]:
     return (page,)
 
 
+NAMES_KEPT = 64  # language lists kept per catalog (a browser's Accept-Language chooses them)
+
+
 def names_for(sections: Iterable[Section]) -> Names:
-    """The names this request's page shows, from the catalog at hand and the file."""
-    return Names(sections, current_app.config.get("CATALOG_TRANSLATIONS", {}), page_languages())
+    """The names this request's page shows, from the catalog at hand and the file.
+
+    Made once per catalog and list of languages, not per view: reading every topic's
+    `topic_data` costs a page's worth of work. The catalog cache hands out the same object
+    until it reads the catalog again, which starts the names afresh.
+    """
+    files = current_app.config.get("CATALOG_TRANSLATIONS", {})
+    languages = page_languages()
+    made = current_app.extensions.get("prefcenter_names")
+    if made is None or made[0] is not sections or made[1] is not files:
+        made = current_app.extensions["prefcenter_names"] = (sections, files, {})
+    kept: dict[tuple[str, ...], Names] = made[2]
+    names = kept.get(languages)
+    if names is None:
+        if len(kept) >= NAMES_KEPT:
+            kept.clear()
+        names = kept[languages] = Names(sections, files, languages)
+    return names
 
 
 def localized(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 
 from ..courier import (
     CatalogTopic,
@@ -49,7 +50,7 @@ class TopicState:
         # whose string hashes would differ in another process.
         cached = self.__dict__.get("_hash")
         if cached is None:
-            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            cached = hash(_topic_fields(self))
             object.__setattr__(self, "_hash", cached)
         return cached
 
@@ -146,6 +147,10 @@ class TopicState:
         )
 
 
+# Every field of a topic state in order, as one tuple: what its equality compares.
+_topic_fields = attrgetter(*(f.name for f in fields(TopicState)))
+
+
 @dataclass(frozen=True)
 class SectionState:
     """A section heading with its topics, in catalog order."""
@@ -227,17 +232,21 @@ def _catalog_topic(
 ) -> TopicState:
     default_status = (default.status if default else None) or topic.default_status
     if pref is not None:
-        state = _stray_topic(pref, options)
-        required = state.required or default_status is PreferenceStatus.REQUIRED
+        # The person's own choice, under the catalog's name (built whole: once per topic and
+        # page view, so no intermediate state).
+        required = pref.required or default_status is PreferenceStatus.REQUIRED
         status = pref.status or default_status
-        return replace(
-            state,
+        return TopicState(
+            topic_id=pref.topic_id,
             name=topic.name,
             description=topic.description,
             required=required,
             opted_in=required or status is PreferenceStatus.OPTED_IN,
-            catalogued=True,
+            has_custom_routing=pref.has_custom_routing,
+            custom_routing=pref.custom_routing,
+            channel_options=options,
             digest_schedules=topic.digest_schedules,
+            digest_schedule_id=pref.digest_schedule_id,
         )
     required = default_status is PreferenceStatus.REQUIRED
     return TopicState(

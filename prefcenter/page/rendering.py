@@ -42,6 +42,7 @@ from .stencils import recording_row, render_stencilled
 MEMOISED_MACROS: tuple[tuple[str, str], ...] = (("_macros.html", "topic_controls"),)
 DEFAULT_SIZE = 4096  # rows per worker: about 1.2 KB each, so a few MB at most
 STENCILS_SIZE = 256  # whole pages per worker, each about 10 KB of text between its holes
+ROWS_PER_HOLE = 16  # a stencil's rows kept per topic, by state (shared with the row cache)
 
 _scope: ContextVar[_Scope | None] = ContextVar("prefcenter_render_scope", default=None)
 
@@ -269,8 +270,13 @@ def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
         args: tuple[Any, ...], kwargs: dict[str, Any], form_at: tuple[int, ...], topic_at: int
     ) -> Callable[[Any, TopicState], Markup]:
         """A stencil's row (page/stencils.py): these arguments, with a view's form at
-        `form_at` and its topic at `topic_at`. The other arguments are keyed once, here; the
-        key is the one `call` makes."""
+        `form_at` and its topic at `topic_at`.
+
+        The stencil's key fixes every argument but the form and the topic, and where the form
+        follows the topic (the page as first shown) the row depends on the topic alone: those
+        rows are kept right here, by topic, one dictionary read per row and view. Others go
+        through the row cache, keyed as `call` keys them.
+        """
         try:
             fixed = [
                 None if i == topic_at or i in form_at else _key_of(a) for i, a in enumerate(args)
@@ -279,8 +285,15 @@ def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
             hash((tuple(fixed), named))
         except (_Unkeyable, TypeError):
             fixed = None
+        by_topic: dict[TopicState, Markup] = {}
 
         def fill(form: Any, topic: TopicState) -> Markup:
+            follows = getattr(form, "follows_topic", None)
+            alone = fixed is not None and follows is not None and follows(topic)
+            if alone:
+                row = by_topic.get(topic)
+                if row is not None:
+                    return row
             full = list(args)
             full[topic_at] = topic
             for i in form_at:
@@ -299,11 +312,17 @@ def _memoised(macro: Callable[..., Markup], name: str) -> Callable[..., Markup]:
                     key.append(named)
             except (_Unkeyable, TypeError):
                 return macro(*full, **kwargs)
-            return rendered(tuple(key), full, kwargs, scope)
+            row = rendered(tuple(key), full, kwargs, scope)
+            if alone and not any(secret in row for secret in scope.secrets):
+                if len(by_topic) >= ROWS_PER_HOLE:
+                    by_topic.clear()  # a topic seen in more states than people tend to hold
+                by_topic[topic] = row
+            return row
 
         return fill
 
     call.memoised = True  # type: ignore[attr-defined]
+    call.filler = filler  # type: ignore[attr-defined]
     call.__name__ = getattr(macro, "__name__", name)
     return call
 
