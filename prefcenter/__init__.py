@@ -26,6 +26,7 @@ from .page.forms import field_key, topic_texts
 from .page.fresh_link import register_fresh_link
 from .page.history import register_history
 from .page.labels import channel_label
+from .page.stencils import per_view_part
 from .platform import health
 from .platform.assets import register_assets
 from .platform.compression import register_compression
@@ -119,6 +120,7 @@ def register_template_globals(app: Flask) -> None:
         current_brand=current_brand,
         brand_stylesheet_url=brand_stylesheet_url,
         favicon_url=favicon_url,
+        per_view_part=per_view_part,
     )
 
     @app.context_processor

@@ -102,17 +102,21 @@ class DigestChoice(Field):
 
 
 class TopicFields(Form):
-    """The controls of one topic."""
+    """The controls of one topic.
 
-    status = StatusToggle()
-    channels = ChannelChoice(choices=[])
-    digest = DigestChoice()
+    label="": the page writes its own labels; WTForms would otherwise translate a label
+    for each of a save's hundred-odd fields.
+    """
+
+    status = StatusToggle(label="")
+    channels = ChannelChoice(label="", choices=[])
+    digest = DigestChoice(label="")
 
 
 class PreferencesForm(FlaskForm):
     """All topics on the page plus the signed record of how they were shown."""
 
-    rendered = HiddenField()
+    rendered = HiddenField(label="")
     page: tuple[SectionState, ...] = ()
 
     def topic_fields(self, topic: TopicState) -> FormField:
@@ -357,8 +361,7 @@ def build_preferences_form(
     if not submitted:
         return ShownForm(page, rendered)
     topics = topics_of(page)
-    fields = {field_key(topic_id): FormField(TopicFields) for topic_id in topics}
-    form_class = type("PagePreferencesForm", (PreferencesForm,), fields)
+    form_class = _form_class(tuple(topics))
     initial = {
         field_key(topic.topic_id): {
             "status": PreferenceStatus.OPTED_IN if topic.opted_in else PreferenceStatus.OPTED_OUT,
@@ -374,11 +377,34 @@ def build_preferences_form(
         meta={"csrf": False},
     )
     form.page = page
+    # Each channel's and schedule's label translated once per form, not once per topic.
+    channel_labels = {
+        channel: (channel.value, channel_label(channel))
+        for channel in {c for topic in topics.values() for c in topic.channel_options}
+    }
+    schedule_labels: dict[Any, str] = {}
     for topic in topics.values():
         fields = form.topic_fields(topic).form
-        fields.channels.choices = [
-            (channel.value, channel_label(channel)) for channel in topic.channel_options
-        ]
+        fields.channels.choices = [channel_labels[channel] for channel in topic.channel_options]
         fields.digest.offered = tuple(s.schedule_id for s in topic.digest_schedules)
-        fields.digest.choices = _digest_choices(topic, {})
+        fields.digest.choices = _digest_choices(topic, schedule_labels)
     return form
+
+
+FORM_CLASSES_KEPT = 64
+_form_classes: dict[tuple[str, ...], type[PreferencesForm]] = {}
+
+
+def _form_class(topic_ids: tuple[str, ...]) -> type[PreferencesForm]:
+    """The form class for a page of these topics, in this order: made once, not per save.
+
+    WTForms works out a class's fields on its first use; pages of the same catalog share one.
+    """
+    form_class = _form_classes.get(topic_ids)
+    if form_class is None:
+        fields = {field_key(topic_id): FormField(TopicFields, label="") for topic_id in topic_ids}
+        form_class = type("PagePreferencesForm", (PreferencesForm,), fields)
+        if len(_form_classes) >= FORM_CLASSES_KEPT:
+            _form_classes.clear()  # many catalogs, or many people's own extra topics
+        _form_classes[topic_ids] = form_class
+    return form_class

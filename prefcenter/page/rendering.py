@@ -145,6 +145,12 @@ def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **con
     def plainly(values: dict[str, Any]) -> str:
         return render_template(template, **{**texts, **values})
 
+    def part(name: str) -> str:
+        """A per-view part of the page, with the variables the page has."""
+        values = {**texts, **context}
+        current_app.update_template_context(values)
+        return current_app.jinja_env.get_template(name).render(values)
+
     token = _scope.set(scope)
     try:
         page = render_stencilled(
@@ -154,6 +160,7 @@ def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **con
             per_request=secrets,
             cache=stencils,
             render_plainly=plainly,
+            render_part=part,
         )
         return plainly(context) if page is None else page
     finally:
@@ -341,7 +348,7 @@ def _call_key(
 
 _PLAIN = frozenset({int, float, bool, bytes, type(None)})
 # What kind of argument each type is, decided once per type (a page's rows pass the same
-# few types thousands of times). Bounded: a submitted form's class is made per request.
+# few types thousands of times). Bounded: a submitted form's class is made per list of topics.
 _KINDS: dict[type, str] = {}
 _MAX_KINDS = 256
 
@@ -379,8 +386,8 @@ def _key_of(value: Any, topic: TopicState | None = None) -> Any:
         if follows is not None and follows(topic):
             return kind  # its controls are made from the topic alone, which is keyed
         fields = value.topic_fields(topic)
-        # A submitted form's class is made per request (forms.build_preferences_form): its
-        # name, not the class, so rows of refused saves can be found again.
+        # A submitted form's class is made per list of topics (forms._form_class): its
+        # name, not the class, so rows of refused saves of other pages can be found too.
         return (kind.__qualname__, _controls_key(getattr(fields, "form", fields)))
     if what == "frozen":
         return (kind, value)

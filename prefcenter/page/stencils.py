@@ -25,8 +25,10 @@ These checks catch a template that writes a person's values some other way; one 
 with them (their length, say) is caught by tests/test_render_once.py, which compares every page
 it makes with the plain rendering.
 
-Only the quiet page is stencilled: no message, error or save result on it (those pages are
-rarer, and rendered as before, rows still reused). Everything else the page reads is in the
+A view's messages (saved, not saved, notices, errors) are a hole too, a part of the page made
+for each view (`per_view_part`). Only the page with its form as first shown is stencilled: a
+form as submitted (a refused save), a support preview and an embedded page saying what it
+saved are rendered as before, rows still reused. Everything else the page reads is in the
 stencil's key: the rendering's shared inputs (language, brand, embedding, read-only), the
 request's method, endpoint and address arguments, the tenant (brand URLs carry it), the page's
 shape (sections and their topics' ids and required flags), whether someone is signed in, the
@@ -43,7 +45,9 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from flask import current_app, g, get_flashed_messages, request
+from flask import current_app, g, request
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from ..access.guard import person, signed_in_as
@@ -51,13 +55,16 @@ from .preferences import SectionState, TopicState
 
 log = logging.getLogger(__name__)
 
-# The context a quiet page has; any other value (a preview's banner, read_only) is not.
-QUIET_EMPTY = ("saved", "failed", "notices", "nothing_changed", "save_event")
-STENCILLED_CONTEXT = frozenset({"form", "page", "channels_withdrawn", *QUIET_EMPTY})
+# The context a stencilled page may have; any other value (a preview's banner, read_only) is
+# not. The messages are a per-view part; an embedded page's save event is not stencilled.
+STENCILLED_CONTEXT = frozenset(
+    ("form", "page", "channels_withdrawn", "save_event")
+    + ("saved", "failed", "notices", "nothing_changed")  # the messages' own
+)
 # A per-request value left in a stencil in another form would keep runs this long of it.
 LEAK_WINDOW = 12
 
-Stencil = tuple["str | _Row | _Value | _SignedIn", ...]
+Stencil = tuple["str | _Row | _Value | _SignedIn | _Part", ...]
 # Kept for a key whose page cannot be stencilled, so it is not recorded again and again.
 REFUSED: Stencil = ()
 
@@ -110,15 +117,32 @@ class _SignedIn:
     """Who is signed in, escaped as the template escapes it."""
 
 
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """A part of the page made for each view (`per_view_part`): this template."""
+
+    template: str
+
+
+@pass_context
+def per_view_part(context: Context, template: str) -> Markup:
+    """A part of a page that says something of this view alone (its messages): `template`,
+    rendered with the page's variables as `{% include %}` would. A hole in a stencil."""
+    recorder = _recording.get()
+    if recorder is not None:
+        return recorder.marker(_Part(template))
+    return Markup(context.environment.get_template(template).render(context.get_all()))
+
+
 class _Recorder:
     """Collects the holes of one recording, each behind a marker no page can contain."""
 
     def __init__(self, form: Any) -> None:
         self.nonce = random.token_hex(8)
         self.form = form
-        self.holes: list[_Row | _SignedIn] = []
+        self.holes: list[_Row | _SignedIn | _Part] = []
 
-    def marker(self, hole: _Row | _SignedIn) -> Markup:
+    def marker(self, hole: _Row | _SignedIn | _Part) -> Markup:
         self.holes.append(hole)
         return Markup(f"\x00{self.nonce}:{len(self.holes) - 1}\x00")
 
@@ -160,11 +184,13 @@ def render_stencilled(
     per_request: tuple[str, ...],
     cache: Cache,
     render_plainly: Callable[[dict[str, Any]], str],
+    render_part: Callable[[str], str],
 ) -> str | None:
     """The page from its stencil (recorded first if need be); None where it is not stencilled.
 
     `shared` is what every row of the page shares (page/rendering.py); `per_request` the
-    request's signed record and CSRF value.
+    request's signed record and CSRF value; `render_part` renders a per-view part's template
+    with this page's variables.
     """
     if not _quiet(context, per_request):
         return None
@@ -177,19 +203,18 @@ def render_stencilled(
         cache.put(key, stencil)
     if not stencil:
         return None  # REFUSED
-    return _fill(stencil, context["form"], page, values)
+    return _fill(stencil, context["form"], page, values, render_part)
 
 
 def _quiet(context: dict[str, Any], per_request: tuple[str, ...]) -> bool:
-    """A page with nothing to say but the person's choices, which a stencil can make."""
+    """A page a stencil can make: the form as first shown, and nothing else per request."""
     if current_app.jinja_env.auto_reload:
         return False  # templates may change under a stencil
     if len(per_request) != 2 or not context.keys() <= STENCILLED_CONTEXT:
         return False
-    if any(context.get(name) for name in QUIET_EMPTY):
+    if context.get("save_event"):
         return False
-    # Flask keeps what this takes for the request: the template's own call sees the same.
-    return not get_flashed_messages() and not context["form"].error_summary()
+    return getattr(context["form"], "follows_topic", None) is not None
 
 
 def _key(
@@ -306,7 +331,11 @@ def _leaves_a_trace(value: str, static: str) -> bool:
 
 
 def _fill(
-    stencil: Stencil, form: Any, page: tuple[SectionState, ...], values: tuple[str | None, ...]
+    stencil: Stencil,
+    form: Any,
+    page: tuple[SectionState, ...],
+    values: tuple[str | None, ...],
+    render_part: Callable[[str], str],
 ) -> str:
     out = []
     for part in stencil:
@@ -318,6 +347,8 @@ def _fill(
             out.append(part.fill(form, page[section].topics[topic]))
         elif kind is _Value:
             out.append(values[part.role])
+        elif kind is _Part:
+            out.append(render_part(part.template))
         else:
             out.append(str(escape(signed_in_as())))
     return "".join(out)
