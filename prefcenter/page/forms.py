@@ -164,7 +164,10 @@ class PreferencesForm(FlaskForm):
         chosen = topic.with_choice(opted_in, channels)
         if not opted_in:
             return chosen  # "How often" applies while the topic is on: off, it is ignored
-        return replace(chosen, digest_schedule_id=digest_choice(topic, fields.digest.data))
+        digest = digest_choice(topic, fields.digest.data)
+        if digest == chosen.digest_schedule_id:
+            return chosen  # most topics of a save are left as they were
+        return replace(chosen, digest_schedule_id=digest)
 
 
 def digest_choice(topic: TopicState, value: str | None) -> str | None:

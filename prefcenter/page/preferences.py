@@ -82,7 +82,7 @@ class TopicState:
         picked = set(channels)
         chosen = tuple(c for c in self.channel_options if c in picked)
         if not self.channel_options or chosen == self.channels:
-            return replace(self, opted_in=opted_in)
+            return self if opted_in == self.opted_in else replace(self, opted_in=opted_in)
         # Channels the page does not show (new to it, or no longer offered) stay as they were:
         # the person could not see them, so did not choose against them.
         unseen = ()
