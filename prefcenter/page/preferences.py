@@ -54,6 +54,15 @@ class TopicState:
             object.__setattr__(self, "_hash", cached)
         return cached
 
+    def __eq__(self, other: object) -> bool:
+        # As dataclass equality (the same fields, in order), compared in one C call: a page's
+        # rows are found by their topics' states (page/rendering.py).
+        if self is other:
+            return True
+        if other.__class__ is not TopicState:
+            return NotImplemented
+        return _topic_fields(self) == _topic_fields(other)
+
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
