@@ -1,0 +1,114 @@
+"""Side by side: a page view's cost and its cost per topic, this tree against an earlier commit.
+
+    .venv/bin/python -m bench.versus REV [--runs 3]
+
+REV is checked out into a temporary git worktree; then each tree is measured in a process of
+its own, the two taking turns, `--runs` times each. A measurement is part 5's (bench/rig.py:
+the app and the emulator in one process, no sockets): views of a 5-topic and a 200-topic page
+(5 sections), in rounds of ten, the app's CPU time per view with the emulator's time taken
+out. Noise on a shared machine only adds time, so each tree's figure is its least round over
+all its runs; the cost per topic is the slope between the two pages. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOPICS = (5, 200)
+WARMUP_VIEWS = 20
+ROUNDS = 25
+VIEWS_PER_ROUND = 10
+
+
+def measure() -> dict[int, float]:
+    """The least app CPU per view, in ms, for each page size (run inside the tree measured)."""
+    from bench import rig  # the tree's own, by PYTHONPATH
+
+    rigs = {n: rig.build(rig.emulator(5, n // 5)) for n in TOPICS}
+    try:
+        people = {n: bench_rig.person(f"bench-topics-{n}") for n, bench_rig in rigs.items()}
+        for person in people.values():
+            for _ in range(WARMUP_VIEWS):
+                person.view()
+        least = dict.fromkeys(TOPICS, float("inf"))
+        for _ in range(ROUNDS):
+            for n in TOPICS:
+                layer = rigs[n].layer
+                started, in_emulator = time.process_time(), layer.emulator_seconds
+                for _ in range(VIEWS_PER_ROUND):
+                    people[n].view()
+                spent = time.process_time() - started - (layer.emulator_seconds - in_emulator)
+                least[n] = min(least[n], spent / VIEWS_PER_ROUND * 1000)
+        return least
+    finally:
+        for bench_rig in rigs.values():
+            bench_rig.close()
+
+
+def _run_in(tree: Path) -> dict[int, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--measure"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {int(k): v for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
+def per_topic(figures: dict[int, float]) -> float:
+    first, last = TOPICS[0], TOPICS[-1]
+    return (figures[last] - figures[first]) / (last - first)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.versus", description=__doc__)
+    parser.add_argument("rev", nargs="?", help="the earlier commit to compare with")
+    parser.add_argument("--runs", type=int, default=3, help="measurements of each tree")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure()))
+        return 0
+    if not args.rev:
+        parser.error("give the commit to compare with")
+    with tempfile.TemporaryDirectory(prefix="prefcenter-versus-") as scratch:
+        base = Path(scratch) / "base"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "-q", str(base), args.rev], cwd=ROOT, check=True
+        )
+        try:
+            least: dict[str, dict[int, float]] = {}
+            for _ in range(args.runs):
+                for name, tree in (("base", base), ("this tree", ROOT)):
+                    figures = _run_in(tree)
+                    kept = least.setdefault(name, figures)
+                    for n, ms in figures.items():
+                        kept[n] = min(kept[n], ms)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT)
+    print(f"app CPU per view (least round of {args.runs} runs each, taking turns), ms")
+    print(f"{'tree':<24} {TOPICS[0]:>4} topics {TOPICS[-1]:>4} topics  per topic")
+    for name, figures in least.items():
+        label = f"{name} ({args.rev})" if name == "base" else name
+        print(
+            f"{label:<24} {figures[TOPICS[0]]:>11.3f} {figures[TOPICS[-1]]:>11.3f}"
+            f"  {per_topic(figures):.4f}"
+        )
+    ratio = per_topic(least["base"]) / per_topic(least["this tree"])
+    print(f"per topic, base / this tree: {ratio:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
