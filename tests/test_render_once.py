@@ -293,6 +293,17 @@ def test_the_cache_keeps_no_more_rows_than_it_may(app_config, courier, mint, ren
     assert len(cache(app)) == 3
 
 
+def test_the_stencils_kept_are_no_more_than_they_may_be(app_config, courier, mint, renders):
+    app = create_app({**app_config, "PAGE_STENCILS_SIZE": 1}, courier=courier, environ={})
+    for tenant in ("acme", "globex", "acme"):
+        client = app.test_client()
+        assert client.get(f"/l/{mint(USER, tenant_id=tenant)}").status_code == 302
+        client.get("/")
+        assert f"t={tenant}" in identical(renders, 1)
+    assert len(kept_stencils(app)) == 1
+    assert stencils(app).hits == 0  # each tenant's stencil pushed the other's out
+
+
 def test_a_changed_catalog_leaves_no_row_of_the_old_one(app, mint, emulator, renders):
     client = signed_in_client(app, mint)
     client.get("/")

@@ -4,10 +4,11 @@ A topic's row on the page (the template's `topic_controls` macro) depends only o
 arguments and the request's language: the topic (its catalog data, translated name and the
 person's state of it: status, channels, digest choice), the topic's controls in the form (their
 ids, values and errors) and the words every row repeats. Many people share a catalog, a
-language and most topics' states, so the rows are memoised per worker, keyed by all of that,
-and a view renders the rest of the page (the part around the rows, and the per-request values:
-the CSRF input and the signed record) through the plain template. The page's own translated
-strings are remembered the same way, per language, words and variables.
+language and most topics' states, so the rows are memoised per worker, keyed by all of that.
+The rest of the page is made once too where it can be, as a stencil filled in per view
+(page/stencils.py, which `render_page` asks first); where it cannot, a view renders it through
+the plain template, rows still reused. The page's own translated strings are remembered the
+same way, per language, words and variables.
 
 Nothing here knows the markup: whatever the macro writes is what is cached, byte for byte, and
 the template stays the reference (`PAGE_RENDER_ONCE = False` renders the plain way). A call
