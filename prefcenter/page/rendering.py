@@ -36,7 +36,7 @@ from wtforms import Form
 from ..platform.i18n import current_locale
 from .brandviews import current_brand
 from .preferences import TopicState
-from .stencils import recording_row, render_stencilled
+from .stencils import recording_row, render_stencilled, render_with
 
 # The macros memoised, by the template that defines them. Each takes the topic among its
 # arguments; a form argument counts only for that topic's controls.
@@ -148,9 +148,10 @@ def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **con
 
     def part(name: str) -> str:
         """A per-view part of the page, with the variables the page has."""
-        values = {**texts, **context}
+        env = current_app.jinja_env
+        values = {**env.globals, **texts, **context}
         current_app.update_template_context(values)
-        return current_app.jinja_env.get_template(name).render(values)
+        return render_with(env.get_template(name), values)
 
     token = _scope.set(scope)
     try:

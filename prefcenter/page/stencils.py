@@ -46,8 +46,8 @@ from contextvars import ContextVar
 from typing import Any, Protocol
 
 from flask import current_app, g, request
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import Template, pass_context
+from jinja2.runtime import Context, new_context
 from markupsafe import Markup, escape
 
 from ..access.guard import person, signed_in_as
@@ -131,7 +131,19 @@ def per_view_part(context: Context, template: str) -> Markup:
     recorder = _recording.get()
     if recorder is not None:
         return recorder.marker(_Part(template))
-    return Markup(context.environment.get_template(template).render(context.get_all()))
+    return Markup(render_with(context.environment.get_template(template), context.get_all()))
+
+
+def render_with(template: Template, variables: dict[str, Any]) -> str:
+    """`template` rendered with these variables alone, the globals among them.
+
+    As `{% include %}` renders, but with no separate globals: Template.render would merge them
+    in again key by key, and each macro import would compare them with its own, costing more
+    than rendering a part that has nothing to say.
+    """
+    env = template.environment
+    context = new_context(env, template.name, template.blocks, variables, shared=True)
+    return env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
 
 
 class _Recorder:
