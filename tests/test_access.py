@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import io
 import re
+import socket
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -138,6 +139,30 @@ def test_chunked_one_click_through_a_real_server(app, mint, courier_state, over)
         assert courier_state.count("PUT", r".*") == 0 and stored == "OPTED_IN"
     else:
         assert status == 200 and stored == "OPTED_OUT"
+
+
+def test_a_malformed_chunked_body_is_refused_with_400_not_500(app, mint, courier_state, capfd):
+    """A chunk size that is not hexadecimal, sent to a real server: 400, nothing written."""
+    server = serve(app)
+    path = f"/u/{mint(USER, Purpose.UNSUBSCRIBE, topic_id=seed.TOPIC_COMMENTS)}"
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n"
+        "zz\r\nList-Unsubscribe=One-Click\r\n0\r\n\r\n"
+    ).encode()
+    courier_state.clear_requests()
+    try:
+        parts = urlsplit(server.url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
+            raw.sendall(request)
+            answer = b""
+            while chunk := raw.recv(65536):
+                answer += chunk
+    finally:
+        server.stop()
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+    assert courier_state.count("PUT", r".*") == 0
+    assert "Traceback" not in capfd.readouterr().err
 
 
 # ---- Rotating the secret key ----------------------------------------------------------------

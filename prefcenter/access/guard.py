@@ -33,6 +33,7 @@ from .links import LinkExpired, LinkInvalid, Purpose
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TOO_LARGE = "prefcenter.body_too_large"  # set in the WSGI environ by StreamedBodyLimit
+UNREADABLE = "prefcenter.body_unreadable"  # likewise: a chunked body broken on the way in
 
 
 class EmbedLinkExpired(Exception):
@@ -146,6 +147,8 @@ def register_access(app: Flask, csrf: CSRFProtect) -> None:
         too_large = (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]
         if too_large or request.environ.get(TOO_LARGE):
             raise RequestEntityTooLarge()
+        if request.environ.get(UNREADABLE):
+            raise BadRequest("The request body could not be read.")
         # A multipart part without a name lands in request.form under the key None, which
         # the CSRF check cannot read: refuse such a form plainly.
         if request.method not in SAFE_METHODS and None in request.form:
@@ -184,7 +187,13 @@ class StreamedBodyLimit:
             and environ.get("REQUEST_METHOD", "GET") not in SAFE_METHODS
             and get_content_length(environ) is None
         ):
-            body = self._read(environ["wsgi.input"])
+            try:
+                body = self._read(environ["wsgi.input"])
+            except (OSError, ValueError):
+                # A malformed chunk (Werkzeug's server reports it when read): the client's
+                # fault, a 400 like any other bad body, not a 500.
+                environ[UNREADABLE] = True
+                body = b""
             if len(body) > self.limit:
                 environ[TOO_LARGE] = True
                 body = b""
