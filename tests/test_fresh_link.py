@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from limits.errors import StorageError
 
 from prefcenter import create_app
 from prefcenter.access.guard import token_bound_value
@@ -372,4 +373,29 @@ def test_with_the_store_unreachable_each_process_still_counts(caplog):
     with caplog.at_level(logging.WARNING):
         allowed = [limit.allow("user-1", "") for _ in range(4)]
     assert allowed == [True, True, True, False]
-    assert "rate-limit store unreachable" in caplog.text
+    assert caplog.text.count("rate-limit store unreachable") == 1  # once, not on every hit
+
+
+def test_an_outage_of_the_store_is_said_once_and_its_end_too(caplog):
+    """While the store is down each hit counts locally; the log says so once, and again once
+    the store answers, not on every hit (a busy page would flood the log)."""
+
+    class FlakyStore:
+        down = True
+
+        def hit(self, *args):
+            if self.down:
+                raise StorageError(ConnectionError("refused"))
+            return True
+
+    limit = PersonLimit("100 per hour", "memory://", scope="fresh-link")
+    limit._shared = store = FlakyStore()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(5):
+            assert limit.allow("user-1", "")
+        store.down = False
+        for _ in range(3):
+            assert limit.allow("user-1", "")
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("unreachable" in m for m in said) == 1
+    assert sum("reachable again" in m for m in said) == 1

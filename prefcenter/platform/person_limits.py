@@ -28,12 +28,19 @@ class PersonLimit:
             storage_from_string(storage_uri, wrap_exceptions=True)
         )
         self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._store_down = False  # said once per outage, not on every hit during it
 
     def allow(self, *person: str) -> bool:
         """Count one event for this person; False when they have had their allowance."""
         key = hashlib.sha256("\0".join(person).encode()).hexdigest()[:32]
         try:
-            return self._shared.hit(self.limit, self._scope, key)
+            allowed = self._shared.hit(self.limit, self._scope, key)
         except StorageError as exc:
-            log.warning("rate-limit store unreachable, counting in this process: %s", exc)
+            if not self._store_down:
+                self._store_down = True
+                log.warning("rate-limit store unreachable, counting in this process: %s", exc)
             return self._local.hit(self.limit, self._scope, key)
+        if self._store_down:
+            self._store_down = False
+            log.warning("rate-limit store reachable again (%s), counting there", self._scope)
+        return allowed
