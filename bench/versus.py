@@ -1,6 +1,6 @@
 """Side by side: a page view's cost and its cost per topic, this tree against an earlier commit.
 
-    .venv/bin/python -m bench.versus REV [--runs 3]
+    .venv/bin/python -m bench.versus REV [--runs 3] [--smoke]
 
 REV is checked out into a temporary git worktree; then each tree is measured in a process of
 its own, the two taking turns, `--runs` times each. A measurement is part 5's (bench/rig.py:
@@ -8,6 +8,7 @@ the app and the emulator in one process, no sockets): views of a 5-topic and a 2
 (5 sections), in rounds of ten, the app's CPU time per view with the emulator's time taken
 out. Noise on a shared machine only adds time, so each tree's figure is its least round over
 all its runs; the cost per topic is the slope between the two pages. Nothing is asserted.
+`--smoke` measures a few views only, to see that it runs (the test suite does).
 """
 
 from __future__ import annotations
@@ -23,40 +24,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = (5, 200)
-WARMUP_VIEWS = 20
-ROUNDS = 25
-VIEWS_PER_ROUND = 10
+SIZES = {"full": (20, 25, 10), "smoke": (1, 1, 1)}  # warm-up views, rounds, views per round
 
 
-def measure() -> dict[int, float]:
+def measure(size: str) -> dict[int, float]:
     """The least app CPU per view, in ms, for each page size (run inside the tree measured)."""
+    warmup_views, rounds, views_per_round = SIZES[size]
     from bench import rig  # the tree's own, by PYTHONPATH
 
     rigs = {n: rig.build(rig.emulator(5, n // 5)) for n in TOPICS}
     try:
         people = {n: bench_rig.person(f"bench-topics-{n}") for n, bench_rig in rigs.items()}
         for person in people.values():
-            for _ in range(WARMUP_VIEWS):
+            for _ in range(warmup_views):
                 person.view()
         least = dict.fromkeys(TOPICS, float("inf"))
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             for n in TOPICS:
                 layer = rigs[n].layer
                 started, in_emulator = time.process_time(), layer.emulator_seconds
-                for _ in range(VIEWS_PER_ROUND):
+                for _ in range(views_per_round):
                     people[n].view()
                 spent = time.process_time() - started - (layer.emulator_seconds - in_emulator)
-                least[n] = min(least[n], spent / VIEWS_PER_ROUND * 1000)
+                least[n] = min(least[n], spent / views_per_round * 1000)
         return least
     finally:
         for bench_rig in rigs.values():
             bench_rig.close()
 
 
-def _run_in(tree: Path) -> dict[int, float]:
+def _run_in(tree: Path, size: str) -> dict[int, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--measure"],
+        [sys.executable, str(Path(__file__).resolve()), "--measure", size],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -75,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.versus", description=__doc__)
     parser.add_argument("rev", nargs="?", help="the earlier commit to compare with")
     parser.add_argument("--runs", type=int, default=3, help="measurements of each tree")
-    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="a few views: does it run?")
+    parser.add_argument("--measure", choices=SIZES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        print(json.dumps(measure()))
+        print(json.dumps(measure(args.measure)))
         return 0
     if not args.rev:
         parser.error("give the commit to compare with")
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             least: dict[str, dict[int, float]] = {}
             for _ in range(args.runs):
                 for name, tree in (("base", base), ("this tree", ROOT)):
-                    figures = _run_in(tree)
+                    figures = _run_in(tree, "smoke" if args.smoke else "full")
                     kept = least.setdefault(name, figures)
                     for n, ms in figures.items():
                         kept[n] = min(kept[n], ms)
@@ -105,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:<24} {figures[TOPICS[0]]:>11.3f} {figures[TOPICS[-1]]:>11.3f}"
             f"  {per_topic(figures):.4f}"
         )
-    ratio = per_topic(least["base"]) / per_topic(least["this tree"])
-    print(f"per topic, base / this tree: {ratio:.1f}x")
+    ours = per_topic(least["this tree"])
+    ratio = f"{per_topic(least['base']) / ours:.1f}x" if ours > 0 else "n/a (no slope measured)"
+    print(f"per topic, base / this tree: {ratio}")
     return 0
 
 

@@ -116,3 +116,26 @@ def test_the_load_generator_reads_the_form_as_a_browser_does(
     saved = client.post("/", data=form.body(), content_type="application/x-www-form-urlencoded")
     assert saved.status_code == 302
     assert "<h2>Saved</h2>" in client.get("/").get_data(as_text=True)
+
+
+def test_versus_measures_this_tree_against_a_commit_and_leaves_no_worktree():
+    """python -m bench.versus, smoke sized, against this very commit."""
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.versus", "HEAD", "--runs", "1", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("base (HEAD)") for line in lines)
+    assert any(line.startswith("this tree") for line in lines)
+    assert "per topic, base / this tree:" in done.stdout
+    after = subprocess.run(
+        ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert after == worktrees  # the temporary worktree is gone
