@@ -12,7 +12,7 @@ from flask import request
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import Field, Form, FormField, HiddenField, SelectMultipleField
+from wtforms import Field, Form, HiddenField, SelectMultipleField
 from wtforms.validators import ValidationError
 
 from ..courier import ChannelClassification, PreferenceStatus
@@ -101,27 +101,42 @@ class DigestChoice(Field):
             )
 
 
-class TopicFields(Form):
-    """The controls of one topic.
+FIELD_LABEL = ""  # the page writes its own labels; WTForms would translate one per field
 
-    label="": the page writes its own labels; WTForms would otherwise translate a label
-    for each of a save's hundred-odd fields.
-    """
 
-    status = StatusToggle(label="")
-    channels = ChannelChoice(label="", choices=[])
-    digest = DigestChoice(label="")
+class TopicControls:
+    """One topic's three fields in a submitted form, as `form.topic_fields(topic).form` gives
+    them (the page as first shown gives ShownTopic, with the same attributes)."""
+
+    __slots__ = ("status", "channels", "digest")
+
+    def __init__(self, status: StatusToggle, channels: ChannelChoice, digest: DigestChoice):
+        self.status, self.channels, self.digest = status, channels, digest
+
+    @property
+    def form(self) -> TopicControls:
+        return self
+
+    def fields(self) -> tuple[tuple[str, Field], ...]:
+        return (("status", self.status), ("channels", self.channels), ("digest", self.digest))
+
+
+def topic_field_names(key: str) -> tuple[str, str, str]:
+    """The names of a topic's status, channels and digest fields: `t_x-status`, ... ."""
+    return f"{key}-status", f"{key}-channels", f"{key}-digest"
 
 
 class PreferencesForm(FlaskForm):
-    """All topics on the page plus the signed record of how they were shown."""
+    """All topics on the page, three fields each, plus the signed record of how they were
+    shown. One flat form: a form per topic inside it cost twice as much to build per save."""
 
-    rendered = HiddenField(label="")
+    rendered = HiddenField(label=FIELD_LABEL)
     page: tuple[SectionState, ...] = ()
 
-    def topic_fields(self, topic: TopicState) -> FormField:
-        """Return the subform of one topic."""
-        return self[field_key(topic.topic_id)]
+    def topic_fields(self, topic: TopicState) -> TopicControls:
+        """Return the fields of one topic."""
+        status, channels, digest = topic_field_names(field_key(topic.topic_id))
+        return TopicControls(self[status], self[channels], self[digest])
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         """Check every field, then each topic against what its section allows.
@@ -157,7 +172,7 @@ class PreferencesForm(FlaskForm):
         }
 
     @staticmethod
-    def _choice(topic: TopicState, fields: TopicFields) -> TopicState:
+    def _choice(topic: TopicState, fields: TopicControls) -> TopicState:
         opted_in = topic.required or fields.status.data is PreferenceStatus.OPTED_IN
         offered = {channel.value for channel in topic.channel_options}
         channels = [ChannelClassification(v) for v in fields.channels.data or [] if v in offered]
@@ -194,7 +209,9 @@ def shown_digest(topic: TopicState) -> str | None:
     return default.schedule_id if default else None
 
 
-def _refusals(topic: TopicState, fields: TopicFields, *, changed: bool) -> list[tuple[Field, str]]:
+def _refusals(
+    topic: TopicState, fields: TopicControls, *, changed: bool
+) -> list[tuple[Field, str]]:
     """Return what is wrong with one topic's submitted values, per field."""
     refusals: list[tuple[Field, str]] = []
     status = fields.status.data
@@ -365,14 +382,13 @@ def build_preferences_form(
         return ShownForm(page, rendered)
     topics = topics_of(page)
     form_class = _form_class(tuple(topics))
-    initial = {
-        field_key(topic.topic_id): {
-            "status": PreferenceStatus.OPTED_IN if topic.opted_in else PreferenceStatus.OPTED_OUT,
-            "channels": [channel.value for channel in topic.channels],
-            "digest": shown_digest(topic),
-        }
-        for topic in topics.values()
-    }
+    initial: dict[str, Any] = {}
+    for topic in topics.values():
+        status, channels, digest = topic_field_names(field_key(topic.topic_id))
+        on = topic.opted_in
+        initial[status] = PreferenceStatus.OPTED_IN if on else PreferenceStatus.OPTED_OUT
+        initial[channels] = [channel.value for channel in topic.channels]
+        initial[digest] = shown_digest(topic)
     # CSRF is checked once per request in access.py, for session and embedded pages alike.
     form = form_class(
         formdata=request.form,
@@ -405,7 +421,12 @@ def _form_class(topic_ids: tuple[str, ...]) -> type[PreferencesForm]:
     """
     form_class = _form_classes.get(topic_ids)
     if form_class is None:
-        fields = {field_key(topic_id): FormField(TopicFields, label="") for topic_id in topic_ids}
+        fields: dict[str, Field] = {}
+        for topic_id in topic_ids:
+            status, channels, digest = topic_field_names(field_key(topic_id))
+            fields[status] = StatusToggle(label=FIELD_LABEL)
+            fields[channels] = ChannelChoice(label=FIELD_LABEL, choices=[])
+            fields[digest] = DigestChoice(label=FIELD_LABEL)
         form_class = type("PagePreferencesForm", (PreferencesForm,), fields)
         if len(_form_classes) >= FORM_CLASSES_KEPT:
             _form_classes.clear()  # many catalogs, or many people's own extra topics

@@ -35,6 +35,7 @@ from wtforms import Form
 
 from ..platform.i18n import current_locale
 from .brandviews import current_brand
+from .forms import TopicControls
 from .preferences import TopicState
 from .stencils import recording_row, render_stencilled, render_with
 
@@ -436,9 +437,12 @@ def _controls_key(controls: Any) -> tuple[Any, ...]:
     """One topic's controls: every attribute a template reads from a field, field by field."""
     if _is_frozen_dataclass(controls):
         return _key_of(controls)  # the page as first shown (forms.ShownTopic)
-    if not isinstance(controls, Form):
+    if isinstance(controls, TopicControls):
+        fields = controls.fields()  # a submitted form's, for one topic
+    elif isinstance(controls, Form):
+        fields = tuple(controls._fields.items())
+    else:
         raise _Unkeyable(controls)
-    fields = list(controls._fields.items())
     return (
         type(controls),
         tuple(
