@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -57,14 +58,32 @@ def courier(faulty: FaultyCourier) -> Iterator[CourierClient]:
 
 
 @pytest.fixture
-def app_config() -> dict[str, object]:
-    """Settings for the app under test; a test may change them before `app` is built."""
-    return {
+def app_config(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Settings for the app under test; a test may change them before `app` is built.
+
+    A module marked `consent_file` has the consent record written to `audit_path`.
+    """
+    config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": SECRET_KEY,
         "COURIER_API_KEY": "set-but-unused: the client is injected",
         "PUBLIC_BASE_URL": "https://prefs.example.com",
     }
+    if request.node.get_closest_marker("consent_file"):
+        config["AUDIT_LOG_PATH"] = str(request.getfixturevalue("audit_path"))
+    return config
+
+
+@pytest.fixture
+def audit_path(tmp_path: Path) -> Path:
+    """The consent record's file, for tests marked `consent_file`."""
+    return tmp_path / "consent.jsonl"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "consent_file: write the consent record to the `audit_path` file"
+    )
 
 
 @pytest.fixture

@@ -15,17 +15,9 @@ from prefcenter.page.forms import field_key
 from faults import Fault
 from htmlform import HtmlForm
 
+pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
+
 USER = "user-1"
-
-
-@pytest.fixture
-def audit_path(tmp_path):
-    return tmp_path / "consent.jsonl"
-
-
-@pytest.fixture
-def app_config(app_config, audit_path):
-    return {**app_config, "AUDIT_LOG_PATH": str(audit_path)}
 
 
 def records(audit_path):

@@ -20,6 +20,8 @@ from prefcenter.page.forms import field_key
 from conftest import EMULATOR_KEY
 from htmlform import HtmlForm, text_of
 
+pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
+
 USER = "user-1"
 PRODUCT = seed.TOPIC_PRODUCT_UPDATES
 WRITE = rf"/users/{USER}/preferences/[^/]+"
@@ -64,16 +66,6 @@ def emulator():
 def store(courier_state):
     """The store behind the app's Courier (not the emulator fixtures' own)."""
     return courier_state.store
-
-
-@pytest.fixture
-def audit_path(tmp_path):
-    return tmp_path / "consent.jsonl"
-
-
-@pytest.fixture
-def app_config(app_config, audit_path):
-    return {**app_config, "AUDIT_LOG_PATH": str(audit_path)}
 
 
 def digest_name(topic_id: str) -> str:

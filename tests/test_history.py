@@ -32,19 +32,11 @@ from prefcenter.page.forms import field_key
 from faults import Fault
 from htmlform import HtmlForm, text_of
 
+pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
+
 USER = "user-1"
 LOGS = r"/preferences/logs"
 ON, OFF = PreferenceStatus.OPTED_IN, PreferenceStatus.OPTED_OUT
-
-
-@pytest.fixture
-def audit_path(tmp_path):
-    return tmp_path / "consent.jsonl"
-
-
-@pytest.fixture
-def app_config(app_config, audit_path):
-    return {**app_config, "AUDIT_LOG_PATH": str(audit_path)}
 
 
 def an_old_record(audit_path, hours: float = 1.0) -> None:

@@ -20,6 +20,8 @@ from prefcenter.page.digests import less_often_offer
 from conftest import EMULATOR_KEY
 from htmlform import HtmlForm, text_of
 
+pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
+
 USER = "user-1"
 PRODUCT = seed.TOPIC_PRODUCT_UPDATES
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
@@ -34,16 +36,6 @@ def emulator():
     return create_emulator_app(
         db_path=":memory:", api_key=EMULATOR_KEY, seed=True, digest_schedules=True
     )
-
-
-@pytest.fixture
-def audit_path(tmp_path):
-    return tmp_path / "consent.jsonl"
-
-
-@pytest.fixture
-def app_config(app_config, audit_path):
-    return {**app_config, "AUDIT_LOG_PATH": str(audit_path)}
 
 
 @pytest.fixture

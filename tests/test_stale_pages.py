@@ -14,6 +14,8 @@ from prefcenter.page.forms import field_key
 
 from htmlform import HtmlForm, text_of
 
+pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
+
 USER = "user-1"
 
 
@@ -23,16 +25,6 @@ def status_name(topic_id: str) -> str:
 
 def channels_name(topic_id: str) -> str:
     return f"{field_key(topic_id)}-channels"
-
-
-@pytest.fixture
-def audit_path(tmp_path):
-    return tmp_path / "consent.jsonl"
-
-
-@pytest.fixture
-def app_config(app_config, audit_path):
-    return {**app_config, "AUDIT_LOG_PATH": str(audit_path)}
 
 
 def records(audit_path) -> list[dict]:

@@ -17,6 +17,8 @@ from prefcenter.platform.config import ConfigError, check_environment
 from conftest import EMULATOR_KEY
 from htmlform import HtmlForm, text_of
 
+pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
+
 USER = "user-1"
 JSON = {"Accept": "application/json"}
 DIGEST_DE = "Wochenüberblick"
@@ -200,16 +202,6 @@ def test_a_hostile_translated_name_is_shown_as_text(app, emulator):
 @pytest.fixture
 def german_digest(emulator):
     give_topic_data(emulator, translations(de={"name": DIGEST_DE, "description": DIGEST_DE_ABOUT}))
-
-
-@pytest.fixture
-def audit_path(tmp_path):
-    return tmp_path / "consent.jsonl"
-
-
-@pytest.fixture
-def app_config(app_config, audit_path):
-    return {**app_config, "AUDIT_LOG_PATH": str(audit_path)}
 
 
 def recorded_names(audit_path) -> list[str]:

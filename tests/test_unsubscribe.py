@@ -20,6 +20,8 @@ from prefcenter.emulator import seed
 
 from htmlform import HtmlForm, text_of
 
+pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
+
 USER = "user-1"
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 JWT_LIKE = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
@@ -69,16 +71,6 @@ def undo_form(response) -> HtmlForm:
     form = HtmlForm.parse(response.get_data(as_text=True))
     assert form.action.endswith("/undo")
     return form
-
-
-@pytest.fixture
-def audit_path(tmp_path):
-    return tmp_path / "consent.jsonl"
-
-
-@pytest.fixture
-def app_config(app_config, audit_path):
-    return {**app_config, "AUDIT_LOG_PATH": str(audit_path)}
 
 
 def vias(audit_path):
