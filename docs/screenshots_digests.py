@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, run, served_page
+from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, picture, run, served_page
 
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.emulator import create_emulator_app, seed
@@ -41,19 +41,17 @@ def take_shots(browser: Any, link: Any, out: Path) -> dict[str, Path]:
     """Open each SHOTS link in its setting and picture it; `link(purpose, locale)` mints one."""
     written = {}
     for name, (options, purpose, locale) in SHOTS.items():
-        page = browser.new_context(**options).new_page()
-        page.goto(link(purpose, locale))
-        if purpose is Purpose.MANAGE:
-            group = page.locator(".digest").first
-            group.wait_for()
-            # The product updates' row and its "How often", with the rows around it.
-            group.scroll_into_view_if_needed()
-            page.evaluate("window.scrollBy(0, 120)")
-        else:
-            page.locator("form.less-often button").wait_for()
         written[name] = path_of(name, out)
-        page.screenshot(path=str(written[name]), animations="disabled")
-        page.context.close()
+        with picture(browser, options, written[name]) as page:
+            page.goto(link(purpose, locale))
+            if purpose is Purpose.MANAGE:
+                group = page.locator(".digest").first
+                group.wait_for()
+                # The product updates' row and its "How often", with the rows around it.
+                group.scroll_into_view_if_needed()
+                page.evaluate("window.scrollBy(0, 120)")
+            else:
+                page.locator("form.less-often button").wait_for()
     return written
 
 

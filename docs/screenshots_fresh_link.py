@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shooting import DESKTOP, DOCS, PHONE, SECRET_KEY, run, serve
+from shooting import DESKTOP, DOCS, PHONE, SECRET_KEY, picture, run, serve
 
 from prefcenter import create_app
 from prefcenter.access.links import LinkClaims, Purpose
@@ -39,19 +39,17 @@ def take_shots(browser: Any, expired_link: Any, out: Path) -> dict[str, Path]:
     """Walk the flow once per window setting, picturing the step each name shows."""
     written = {}
     for name, options in SHOTS.items():
-        page = browser.new_context(**options).new_page()
-        page.goto(expired_link())
-        button = page.get_by_role("button", name="Email me a new link")
-        button.wait_for()
-        if name in ("fresh-link-answer", "fresh-link-outbox"):
-            button.click()
-            page.locator("p.demo-outbox a").wait_for()
-        if name == "fresh-link-outbox":
-            page.locator("p.demo-outbox a").click()
-            page.locator(".message-body a").wait_for()
         written[name] = path_of(name, out)
-        page.screenshot(path=str(written[name]), animations="disabled")
-        page.context.close()
+        with picture(browser, options, written[name]) as page:
+            page.goto(expired_link())
+            button = page.get_by_role("button", name="Email me a new link")
+            button.wait_for()
+            if name in ("fresh-link-answer", "fresh-link-outbox"):
+                button.click()
+                page.locator("p.demo-outbox a").wait_for()
+            if name == "fresh-link-outbox":
+                page.locator("p.demo-outbox a").click()
+                page.locator(".message-body a").wait_for()
     return written
 
 

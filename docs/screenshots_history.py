@@ -15,7 +15,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, consent_file_in_use, run, served_page
+from shooting import (
+    DESKTOP,
+    DOCS,
+    EMULATOR_KEY,
+    PHONE,
+    consent_file_in_use,
+    fit_to_content,
+    picture,
+    run,
+    served_page,
+)
 
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.courier import CourierClient, PreferenceStatus, PreferenceUpdate
@@ -62,18 +72,15 @@ def take_history_screenshots(browser: Any, url: str, link: str, out: Path) -> di
     """Open the history through the page's link in each SHOTS setting and picture it."""
     written = {}
     for name, (options, language) in SHOTS.items():
-        page = browser.new_context(**options).new_page()
-        page.goto(link)
-        page.get_by_role("link", name="Recent changes").click()
-        if language != "en":
-            page.goto(f"{page.url}?lang={language}")
-        page.locator("ol.history").wait_for()
-        height = page.evaluate("document.documentElement.scrollHeight")
-        if name != "phone":
-            page.set_viewport_size({"width": options["viewport"]["width"], "height": height})
         written[name] = path_of(name, out)
-        page.screenshot(path=str(written[name]), animations="disabled")
-        page.context.close()
+        with picture(browser, options, written[name]) as page:
+            page.goto(link)
+            page.get_by_role("link", name="Recent changes").click()
+            if language != "en":
+                page.goto(f"{page.url}?lang={language}")
+            page.locator("ol.history").wait_for()
+            if name != "phone":
+                fit_to_content(page, options)
     return written
 
 

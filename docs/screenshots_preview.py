@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, run, served_page
+from shooting import DESKTOP, DOCS, EMULATOR_KEY, PHONE, fit_to_content, picture, run, served_page
 
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.emulator import create_emulator_app, seed
@@ -38,15 +38,12 @@ def take_shots(browser: Any, link: Any, out: Path) -> dict[str, Path]:
     """Open each SHOTS link in its setting and picture it; `link(purpose, locale)` mints one."""
     written = {}
     for name, (options, purpose, locale, full_page) in SHOTS.items():
-        page = browser.new_context(**options).new_page()
-        page.goto(link(purpose, locale))
-        page.get_by_role("switch").first.wait_for()
-        if full_page:
-            height = page.evaluate("document.documentElement.scrollHeight")
-            page.set_viewport_size({"width": options["viewport"]["width"], "height": height})
         written[name] = path_of(name, out)
-        page.screenshot(path=str(written[name]), animations="disabled")
-        page.context.close()
+        with picture(browser, options, written[name]) as page:
+            page.goto(link(purpose, locale))
+            page.get_by_role("switch").first.wait_for()
+            if full_page:
+                fit_to_content(page, options)
     return written
 
 

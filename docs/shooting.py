@@ -37,6 +37,8 @@ __all__ = [
     "PHONE",
     "SECRET_KEY",
     "consent_file_in_use",
+    "fit_to_content",
+    "picture",
     "run",
     "serve",
     "served_page",
@@ -68,6 +70,25 @@ def served_page(
         server.stop()
         courier.close()
         emulator.extensions["courier_emulator"].store.close()
+
+
+@contextmanager
+def picture(browser: Any, options: Mapping[str, Any], path: Path) -> Iterator[Any]:
+    """A page in a new browser context with `options`, pictured to `path` once the block has
+    brought it to the state to show; the context is closed either way."""
+    page = browser.new_context(**options).new_page()
+    try:
+        yield page
+        page.screenshot(path=str(path), animations="disabled")
+    finally:
+        page.context.close()
+
+
+def fit_to_content(page: Any, options: Mapping[str, Any]) -> None:
+    """Make the window as tall as the page, so the whole of it is pictured (a full-page capture
+    of a shorter window would draw the sticky Save bar mid-page)."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": options["viewport"]["width"], "height": height})
 
 
 def run(take_all: Callable[[Any, Path], dict[str, Path]], argv: list[str]) -> int:
