@@ -13,16 +13,12 @@ YEAR = 365 * 24 * 60 * 60
 
 def current_brand() -> Brand:
     """The brand of the tenant this request is for, else the default one."""
-    person = g.get("person")
-    return current_app.config["BRANDS"].for_tenant(person.tenant_id if person else None)
+    return current_app.config["BRANDS"].for_tenant(_tenant())
 
 
 def brand_stylesheet_url() -> str:
     """The URL of the current brand's stylesheet; it changes whenever the brand does."""
-    person = g.get("person")
-    brand = current_brand()
-    tenant = person.tenant_id if person and person.tenant_id else ""
-    return url_for("brand.stylesheet", t=tenant or None, v=brand.css_version)
+    return url_for("brand.stylesheet", t=_tenant(), v=current_brand().css_version)
 
 
 def favicon_url() -> str:
@@ -30,21 +26,22 @@ def favicon_url() -> str:
     brand = current_brand()
     if brand.favicon_url:
         return brand.favicon_url
+    return url_for("brand.favicon", t=_tenant(), v=brand.favicon_version)
+
+
+def _tenant() -> str | None:
+    """The tenant of the person this request is for, if any."""
     person = g.get("person")
-    tenant = person.tenant_id if person and person.tenant_id else ""
-    return url_for("brand.favicon", t=tenant or None, v=brand.favicon_version)
+    return (person.tenant_id or None) if person else None
 
 
 @bp.get("/favicon.svg")
 def favicon() -> Response:
     """Serve a brand's built-in icon; versioned URLs are cached like the brand stylesheet."""
-    brand = current_app.config["BRANDS"].for_tenant(request.args.get("t"))
-    response = Response(brand.favicon_svg(), mimetype="image/svg+xml")
-    if request.args.get("v") == brand.favicon_version:
-        response.cache_control.public = True
-        response.cache_control.max_age = YEAR
-        response.cache_control.immutable = True
-    return response
+    brand = _asked_brand()
+    return _cached_when_versioned(
+        Response(brand.favicon_svg(), mimetype="image/svg+xml"), brand.favicon_version
+    )
 
 
 @bp.get("/favicon.ico")
@@ -57,9 +54,19 @@ def default_favicon() -> Response:
 @bp.get("/brand.css")
 def stylesheet() -> Response:
     """Serve a brand's custom properties, apart from the page: the CSP allows no inline style."""
-    brand = current_app.config["BRANDS"].for_tenant(request.args.get("t"))
-    response = Response(brand.css(), mimetype="text/css")
-    if request.args.get("v") == brand.css_version:
+    brand = _asked_brand()
+    return _cached_when_versioned(Response(brand.css(), mimetype="text/css"), brand.css_version)
+
+
+def _asked_brand() -> Brand:
+    """The brand of the tenant the address names (`t`), else the default one."""
+    return current_app.config["BRANDS"].for_tenant(request.args.get("t"))
+
+
+def _cached_when_versioned(response: Response, version: str) -> Response:
+    """Cache for a year an address naming the brand's current version (`v`): it changes
+    whenever the brand does. Any other address is not cached."""
+    if request.args.get("v") == version:
         response.cache_control.public = True
         response.cache_control.max_age = YEAR
         response.cache_control.immutable = True
