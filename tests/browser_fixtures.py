@@ -274,6 +274,16 @@ def _axe_script() -> str:
     return Axe().axe_script
 
 
+def axe_in_both_schemes(page: Any) -> dict[str, list[str]]:
+    """axe's violations in `page` with light colours and with dark, by scheme."""
+    page.wait_for_load_state()  # colours are checked: the stylesheets must be in
+    found = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        found[scheme] = axe_violations(page)
+    return found
+
+
 def axe_violations(target: Any) -> list[str]:
     """Run axe-core in a page or frame; one line per violation and element.
 
@@ -307,5 +317,7 @@ def consent_file_in_use(path: Path) -> None:
         "old": {"status": "OPTED_OUT", "has_custom_routing": False, "channels": []},
         "new": {"status": "OPTED_IN", "has_custom_routing": False, "channels": []},
         "via": "manage_page",
+        "request_id": None,
     }
-    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(json.dumps(record) + "\n")

@@ -29,6 +29,7 @@ from prefcenter.page.attribution import (
 from prefcenter.page.changes import Change, Setting, describe
 from prefcenter.page.forms import field_key
 
+from browser_fixtures import consent_file_in_use
 from faults import Fault
 from htmlform import HtmlForm, text_of
 
@@ -37,25 +38,6 @@ pytestmark = pytest.mark.consent_file  # consent records in `audit_path`
 USER = "user-1"
 LOGS = r"/preferences/logs"
 ON, OFF = PreferenceStatus.OPTED_IN, PreferenceStatus.OPTED_OUT
-
-
-def an_old_record(audit_path, hours: float = 1.0) -> None:
-    """A consent file in use for a while: its first record is someone else's, an hour old."""
-    at = datetime.now(UTC) - timedelta(hours=hours)
-    record = {
-        "event": "preference_changed",
-        "at": at.isoformat(timespec="milliseconds"),
-        "user_id": "someone-else",
-        "tenant_id": None,
-        "topic_id": seed.TOPIC_DIGEST,
-        "topic_name": "Weekly digest",
-        "old": {"status": "OPTED_OUT", "has_custom_routing": False, "channels": []},
-        "new": {"status": "OPTED_IN", "has_custom_routing": False, "channels": []},
-        "via": "manage_page",
-        "request_id": None,
-    }
-    with open(audit_path, "a", encoding="utf-8") as file:
-        file.write(json.dumps(record) + "\n")
 
 
 def csrf_of(html: str) -> str:
@@ -93,7 +75,7 @@ def changes_listed(response) -> list[tuple[str, str]]:
 def test_changes_from_every_way_are_listed_newest_first_saying_what_and_where(
     app, signed_in, courier, audit_path
 ):
-    an_old_record(audit_path)
+    consent_file_in_use(audit_path)
     client = signed_in()
     # 1. On the page: Product updates off, and Comments by email and in-app inbox only.
     save_on_page(

@@ -28,7 +28,12 @@ from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
 from prefcenter.emulator.seed import seed_catalog
 
-from browser_fixtures import LivePrefcenter, axe_violations, channel_box, topic_switch
+from browser_fixtures import (
+    LivePrefcenter,
+    axe_in_both_schemes,
+    channel_box,
+    topic_switch,
+)
 
 USER = "user-1"
 DESKTOP = {"width": 1280, "height": 800}
@@ -361,9 +366,4 @@ def test_axe_finds_nothing_in_the_compact_layout(state, workspace, live_prefcent
     page.goto(prefs.link(Purpose.MANAGE))
     if language:
         page.goto(prefs.url + f"/?lang={language}")
-    page.wait_for_load_state()
-    found = {}
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        found[scheme] = axe_violations(page)
-    assert found == {"light": [], "dark": []}
+    assert axe_in_both_schemes(page) == {"light": [], "dark": []}

@@ -13,7 +13,7 @@ from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 from prefcenter.emulator.models import PreferenceWrite
 
-from browser_fixtures import LivePrefcenter, axe_violations, topic_switch
+from browser_fixtures import LivePrefcenter, axe_in_both_schemes, topic_switch
 
 USER = "user-1"
 PRODUCT = seed.TOPIC_PRODUCT_UPDATES
@@ -192,8 +192,4 @@ def test_no_axe_violations_in_light_or_dark(prefs, new_context, state, lang):
     reach(prefs, page, lang)
     page.wait_for_load_state()  # colours are checked: the stylesheets must be in
     assert page.locator("html").get_attribute("lang") == lang
-    found = {}
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        found[scheme] = axe_violations(page)
-    assert found == {"light": [], "dark": []}
+    assert axe_in_both_schemes(page) == {"light": [], "dark": []}

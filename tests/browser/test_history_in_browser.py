@@ -18,6 +18,7 @@ from prefcenter.emulator.inprocess import wsgi_transport
 
 from browser_fixtures import (
     LivePrefcenter,
+    axe_in_both_schemes,
     axe_violations,
     consent_file_in_use,
     framing_host,
@@ -162,11 +163,7 @@ def test_axe_finds_no_violations_in_any_language(prefs, new_context, language, s
         # Dates and times are the page's language's: the <time> keeps the machine value.
         machine = page.locator("ol.history time").first.get_attribute("datetime")
         assert datetime.fromisoformat(machine).tzinfo is not None
-    found = {}
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        found[scheme] = axe_violations(page)
-    assert found == {"light": [], "dark": []}
+    assert axe_in_both_schemes(page) == {"light": [], "dark": []}
 
 
 def test_arabic_reads_right_to_left(prefs, new_context):

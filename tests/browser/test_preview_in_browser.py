@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from prefcenter.access.links import Purpose
 from prefcenter.emulator import seed
 
-from browser_fixtures import axe_violations, channel_box, topic_switch
+from browser_fixtures import axe_in_both_schemes, channel_box, topic_switch
 
 BANNER = re.compile(r"Support preview of u…-1: read-only, nothing can be saved\.")
 WRITE = r"/users/.*/preferences/.*"
@@ -64,12 +64,7 @@ def test_axe_finds_no_violations_on_a_preview(code, live_prefcenter, new_context
     page.goto(prefs.link(Purpose.PREVIEW, locale=code))
     expect(page.locator("html")).to_have_attribute("lang", code)
     expect(page.locator(".preview-banner")).to_be_visible()
-    page.wait_for_load_state()
-    found = {}
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        found[scheme] = axe_violations(page)
-    assert found == {"light": [], "dark": []}
+    assert axe_in_both_schemes(page) == {"light": [], "dark": []}
 
 
 def test_axe_finds_no_violations_on_an_expired_preview(live_prefcenter, new_context):
@@ -77,9 +72,4 @@ def test_axe_finds_no_violations_on_an_expired_preview(live_prefcenter, new_cont
     page = new_context(color_scheme="light").new_page()
     page.goto(prefs.expired_link(Purpose.PREVIEW))
     expect(page.get_by_role("heading", level=1)).to_have_text("This preview has expired")
-    page.wait_for_load_state()
-    found = {}
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        found[scheme] = axe_violations(page)
-    assert found == {"light": [], "dark": []}
+    assert axe_in_both_schemes(page) == {"light": [], "dark": []}

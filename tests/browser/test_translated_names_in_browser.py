@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from prefcenter.access.links import Purpose
 
-from browser_fixtures import axe_violations, topic_switch
+from browser_fixtures import axe_in_both_schemes, topic_switch
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "catalog-translations.example.json"
 DIGEST = {"de": "Wochenüberblick", "ar": "الملخص الأسبوعي"}
@@ -25,12 +25,7 @@ def test_a_page_with_translated_names_is_accessible(code, live_prefcenter, new_c
     expect(page.locator("html")).to_have_attribute("lang", code)
     expect(page.get_by_role("group", name=NEWS[code])).to_be_visible()
     expect(topic_switch(page, DIGEST[code])).to_be_visible()
-    page.wait_for_load_state()
-    found = {}
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        found[scheme] = axe_violations(page)
-    assert found == {"light": [], "dark": []}
+    assert axe_in_both_schemes(page) == {"light": [], "dark": []}
 
 
 def test_autosave_speaks_of_the_translated_name(live_prefcenter, new_context):
