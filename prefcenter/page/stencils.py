@@ -204,7 +204,7 @@ def render_stencilled(
     request's signed record and CSRF value; `render_part` renders a per-view part's template
     with this page's variables.
     """
-    if not _quiet(context, per_request):
+    if not _stencillable(context, per_request):
         return None
     values = (*per_request, g.get("embed_token"), g.get("embed_token_in"))
     page: tuple[SectionState, ...] = context["page"]
@@ -218,7 +218,7 @@ def render_stencilled(
     return _fill(stencil, context["form"], page, values, render_part)
 
 
-def _quiet(context: dict[str, Any], per_request: tuple[str, ...]) -> bool:
+def _stencillable(context: dict[str, Any], per_request: tuple[str, ...]) -> bool:
     """A page a stencil can make: the form as first shown, and nothing else per request."""
     if current_app.jinja_env.auto_reload:
         return False  # templates may change under a stencil
