@@ -124,6 +124,49 @@ def test_cli_serves_courier_api_over_loopback(
     assert API_KEY in lines[0]
 
 
+def test_cli_keeps_a_connection_open_for_the_next_call(
+    empty_server: tuple[int, subprocess.Popen[str]],
+) -> None:
+    # Courier's API answers many calls on one connection (HTTP/1.1 keep-alive), and the app's
+    # pooled client counts on it; a server that closes after each answer makes every call pay
+    # for a new connection. Two requests, one socket, both answered.
+    port, _ = empty_server
+    call = (
+        f"GET /preferences/sections HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {API_KEY}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        answers = []
+        for _ in range(2):
+            sock.sendall(call)
+            answers.append(_one_answer(sock))
+    assert [answer.split(b"\r\n", 1)[0] for answer in answers] == [b"HTTP/1.1 200 OK"] * 2
+    assert all(b'"results":[]' in answer.replace(b" ", b"") for answer in answers)
+    assert not any(b"connection: close" in answer.lower() for answer in answers)
+
+
+def _one_answer(sock: socket.socket) -> bytes:
+    """Read one HTTP answer with a Content-Length body off `sock`, and nothing more."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"the server closed the connection; got {data!r}")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int(
+        next(
+            line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")
+        ).split(b":")[1]
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError("the server closed the connection mid-answer")
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def test_cli_seeds_a_file_database_once(tmp_path: Path) -> None:
     db = str(tmp_path / "demo.sqlite3")
     for attempt in range(2):
