@@ -6,7 +6,8 @@ import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from flask import request
 from flask_babel import gettext
@@ -127,16 +128,34 @@ def topic_field_names(key: str) -> tuple[str, str, str]:
 
 
 class PreferencesForm(FlaskForm):
-    """All topics on the page, three fields each, plus the signed record of how they were
-    shown. One flat form: a form per topic inside it cost twice as much to build per save."""
+    """The submitted form: WTForms fields (three a topic) for the topics whose posted values
+    are not exactly what the page posts for them as shown, plus the signed record of how
+    they were shown.
+
+    A save usually changes one topic of many; the rest come back as the page posted them,
+    values the page made from the topic itself, so parsing them through WTForms learns
+    nothing and was most of a save's cost. Any other value, however small the difference,
+    goes through WTForms and its validation.
+    """
 
     rendered = HiddenField(label=FIELD_LABEL)
     page: tuple[SectionState, ...] = ()
+    # The topics with WTForms fields: those whose posted values differ from the page's own.
+    asked: frozenset[str] = frozenset()
 
-    def topic_fields(self, topic: TopicState) -> TopicControls:
-        """Return the fields of one topic."""
+    def topic_fields(self, topic: TopicState) -> TopicControls | ShownTopic:
+        """Return the controls of one topic: its fields, or as shown when posted as shown."""
+        if topic.topic_id not in self.asked:
+            return self._as_shown.topic_fields(topic)
         status, channels, digest = topic_field_names(field_key(topic.topic_id))
         return TopicControls(self[status], self[channels], self[digest])
+
+    @cached_property
+    def _as_shown(self) -> ShownForm:
+        return ShownForm(self.page, "")
+
+    def _asked_topics(self) -> list[TopicState]:
+        return [t for t in topics_of(self.page).values() if t.topic_id in self.asked]
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         """Check every field, then each topic against what its section allows.
@@ -145,7 +164,7 @@ class PreferencesForm(FlaskForm):
         stored routing with no usable channel, say): only what they changed is checked.
         """
         valid = super().validate(extra_validators)
-        for topic in topics_of(self.page).values():
+        for topic in self._asked_topics():
             fields = self.topic_fields(topic).form
             if fields.status.errors or fields.channels.errors or fields.digest.errors:
                 continue
@@ -158,7 +177,7 @@ class PreferencesForm(FlaskForm):
     def error_summary(self) -> list[tuple[str, str]]:
         """Return (field id, message) for every error, in page order, for the summary box."""
         summary = [(self.rendered.id, message) for message in self.rendered.errors]
-        for topic in topics_of(self.page).values():
+        for topic in self._asked_topics():
             fields = self.topic_fields(topic).form
             for field in (fields.status, fields.channels, fields.digest):
                 summary += [(field.id, message) for message in field.errors]
@@ -168,11 +187,13 @@ class PreferencesForm(FlaskForm):
         """Return each topic as the person left it; call after validate()."""
         return {
             topic.topic_id: self._choice(topic, self.topic_fields(topic).form)
+            if topic.topic_id in self.asked
+            else _left_as_shown(topic)
             for topic in topics_of(self.page).values()
         }
 
     @staticmethod
-    def _choice(topic: TopicState, fields: TopicControls) -> TopicState:
+    def _choice(topic: TopicState, fields: TopicControls | _Posted) -> TopicState:
         opted_in = topic.required or fields.status.data is PreferenceStatus.OPTED_IN
         offered = {channel.value for channel in topic.channel_options}
         channels = [ChannelClassification(v) for v in fields.channels.data or [] if v in offered]
@@ -183,6 +204,52 @@ class PreferencesForm(FlaskForm):
         if digest == chosen.digest_schedule_id:
             return chosen  # most topics of a save are left as they were
         return replace(chosen, digest_schedule_id=digest)
+
+
+class _Value(NamedTuple):
+    """A control's value, as WTForms parses the page's own posted value for it."""
+
+    data: Any
+
+
+class _Posted(NamedTuple):
+    """A topic's three values as WTForms parses what the page posts for it as shown."""
+
+    status: _Value
+    channels: _Value
+    digest: _Value
+
+
+def _left_as_shown(topic: TopicState) -> TopicState:
+    """What PreferencesForm._choice makes of a topic posted exactly as the page showed it.
+
+    The topic itself, unless it is on with schedules to choose from: the schedule ticked
+    then may be the default standing in for a choice no longer offered, which _choice
+    turns into going back to the default, as it does for the same value from WTForms.
+    """
+    if topic.opted_in and topic.digest_schedules:
+        return PreferencesForm._choice(topic, _posted(topic))
+    return topic
+
+
+def _posted(topic: TopicState) -> _Posted:
+    """What WTForms would make of the values the page posts for `topic` as shown."""
+    status, channels, digest = posted_as_shown(topic)
+    return _Posted(
+        _Value(PreferenceStatus(status[0]) if status else None),
+        _Value(channels),
+        _Value(digest[0] if digest else None),
+    )
+
+
+def posted_as_shown(topic: TopicState) -> tuple[list[str], list[str], list[str]]:
+    """The values the page's form posts for a topic left as shown: its switch (none when off,
+    or when required: that switch is disabled), its ticked channels in the page's order, and
+    its ticked schedule (the `topic_controls` and `digest_choice` macros)."""
+    status = ["OPTED_IN"] if topic.opted_in and not topic.required else []
+    channels = [channel.value for channel in topic.channels]
+    digest = shown_digest(topic) if topic.digest_schedules else None
+    return status, channels, [] if digest is None else [digest]
 
 
 def digest_choice(topic: TopicState, value: str | None) -> str | None:
@@ -381,28 +448,32 @@ def build_preferences_form(
     if not submitted:
         return ShownForm(page, rendered)
     topics = topics_of(page)
-    form_class = _form_class(tuple(topics))
+    posted = request.form
+    asked = [
+        topic
+        for topic in topics.values()
+        if tuple(map(posted.getlist, topic_field_names(field_key(topic.topic_id))))
+        != posted_as_shown(topic)
+    ]
+    form_class = _form_class(tuple(topic.topic_id for topic in asked))
     initial: dict[str, Any] = {}
-    for topic in topics.values():
+    for topic in asked:
         status, channels, digest = topic_field_names(field_key(topic.topic_id))
         on = topic.opted_in
         initial[status] = PreferenceStatus.OPTED_IN if on else PreferenceStatus.OPTED_OUT
         initial[channels] = [channel.value for channel in topic.channels]
         initial[digest] = shown_digest(topic)
     # CSRF is checked once per request in access.py, for session and embedded pages alike.
-    form = form_class(
-        formdata=request.form,
-        data={**initial, "rendered": rendered},
-        meta={"csrf": False},
-    )
+    form = form_class(formdata=posted, data={**initial, "rendered": rendered}, meta={"csrf": False})
     form.page = page
+    form.asked = frozenset(topic.topic_id for topic in asked)
     # Each channel's and schedule's label translated once per form, not once per topic.
     channel_labels = {
         channel: (channel.value, channel_label(channel))
-        for channel in {c for topic in topics.values() for c in topic.channel_options}
+        for channel in {c for topic in asked for c in topic.channel_options}
     }
     schedule_labels: dict[Any, str] = {}
-    for topic in topics.values():
+    for topic in asked:
         fields = form.topic_fields(topic).form
         fields.channels.choices = [channel_labels[channel] for channel in topic.channel_options]
         fields.digest.offered = tuple(s.schedule_id for s in topic.digest_schedules)
@@ -415,9 +486,10 @@ _form_classes: dict[tuple[str, ...], type[PreferencesForm]] = {}
 
 
 def _form_class(topic_ids: tuple[str, ...]) -> type[PreferencesForm]:
-    """The form class for a page of these topics, in this order: made once, not per save.
+    """The form class for these topics' fields, in this order: made once, not per save.
 
-    WTForms works out a class's fields on its first use; pages of the same catalog share one.
+    WTForms works out a class's fields on its first use; saves changing the same topics of
+    a catalog share one.
     """
     form_class = _form_classes.get(topic_ids)
     if form_class is None:
