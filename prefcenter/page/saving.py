@@ -77,7 +77,9 @@ def changed_topics(
     return {
         topic_id: state
         for topic_id, state in chosen.items()
-        if topic_id in shown and state.differs_from(shown[topic_id])
+        if topic_id in shown
+        and state is not shown[topic_id]  # most topics of a save come back as they were
+        and state.differs_from(shown[topic_id])
     }
 
 

@@ -14,7 +14,6 @@ then out of date and must be reloaded); every save, autosave included, answers a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
@@ -126,9 +125,7 @@ def _page_of(
         raise SnapshotInvalid("the form's record of the page is not valid")
     shown = []
     for topic_id, record in data["t"].items():
-        preference = replace(
-            _preference(topic_id, record), digest_schedule_id=digests.get(topic_id)
-        )
+        preference = _preference(topic_id, record, digests.get(topic_id))
         if preference.topic_name or topic_id in catalog_ids:
             shown.append(preference)
     return build_page(
@@ -148,7 +145,7 @@ def _flags(topic: TopicState) -> int:
     )
 
 
-def _preference(topic_id: str, record: Any) -> TopicPreference:
+def _preference(topic_id: str, record: Any, digest_schedule_id: str | None) -> TopicPreference:
     """The topic as the record says it was shown, in the shape Courier's list gives."""
     try:
         flags, routing, *stray = record
@@ -171,4 +168,5 @@ def _preference(topic_id: str, record: Any) -> TopicPreference:
         custom_routing=tuple(channel_of(value) for value in routing),
         section_id=section_id,
         section_name=group,
+        digest_schedule_id=digest_schedule_id,
     )
