@@ -172,15 +172,17 @@ class PostForm:
         ]
 
     def body(self) -> str:
-        """What a browser posts: enabled inputs in page order, checkboxes only when ticked."""
+        """What a browser posts: enabled inputs in page order, checkboxes and radio buttons
+        (a topic's "How often") only when ticked."""
         pairs = [
             (i["name"], i.get("value", "on"))
             for i in self.inputs
-            if "disabled" not in i and (i.get("type") != "checkbox" or i["checked"])
+            if "disabled" not in i and (i.get("type") not in TICKED or i["checked"])
         ]
         return urlencode(pairs)
 
 
+TICKED = ("checkbox", "radio")  # inputs a browser posts only when ticked
 FORM_TAG = re.compile(r"<form\b([^>]*)>", re.I)
 FORM_END = re.compile(r"</form\s*>", re.I)
 INPUT_TAG = re.compile(r"<input\b([^>]*)>", re.I)
