@@ -145,6 +145,39 @@ def test_cli_keeps_a_connection_open_for_the_next_call(
     assert not any(b"connection: close" in answer.lower() for answer in answers)
 
 
+def test_a_slow_body_holding_an_idempotency_key_does_not_stall_the_server(
+    empty_server: tuple[int, subprocess.Popen[str]],
+) -> None:
+    # The first POST with a key holds it while its body is still arriving; a second with the
+    # same key, complete, arrives meanwhile. Both must be answered, the second with the
+    # first's response, and calls without a key in between must not wait for them.
+    port, _ = empty_server
+    body = b'{"name": "Alerts"}'
+    head = (
+        f"POST /preferences/sections HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {API_KEY}\r\nIdempotency-Key: k-1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as slow,
+        socket.create_connection(("127.0.0.1", port), timeout=10) as quick,
+    ):
+        slow.sendall(head + body[:5])
+        time.sleep(0.3)  # the slow request is in the server, its body half read
+        quick.sendall(head + body)
+        time.sleep(0.3)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as other:
+            listed = other.get(
+                "/preferences/sections", headers={"Authorization": f"Bearer {API_KEY}"}
+            )
+        assert listed.status_code == 200
+        slow.sendall(body[5:])
+        answers = [_one_answer(slow), _one_answer(quick)]
+    assert [a.split(b" ", 2)[1] for a in answers] == [b"201"] * 2
+    first, replayed = (a.split(b"\r\n\r\n", 1)[1] for a in answers)
+    assert first == replayed  # one section made, its answer replayed
+
+
 def _one_answer(sock: socket.socket) -> bytes:
     """Read one HTTP answer with a Content-Length body off `sock`, and nothing more."""
     data = b""

@@ -2,18 +2,20 @@
 
 Werkzeug's development server closes the connection after every answer, so each call paid for a
 new TCP connection on both sides (client and emulator), which real Courier does not make its
-callers do. gevent's WSGI server keeps connections open; the emulator needs no monkey-patching
-under it, since its handlers never wait on I/O (SQLite answers in-process), so requests are
-served one at a time and its locks are never held across a switch.
+callers do. gevent's WSGI server keeps connections open. Unpatched, as here, it switches
+between requests only while one waits on its socket, so each request's body is read before
+the app sees it (_body_read_first): the app then never waits on I/O (SQLite answers
+in-process), and no lock it takes is held across a switch.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import gevent
@@ -134,6 +136,25 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _body_read_first(app: WSGIApp, limit: int) -> WSGIApp:
+    """Hand `app` each request's body already read: at most `limit` bytes and one more, so
+    a longer body still gets the app's 413.
+
+    A body read inside the app waits on the socket, and under gevent another request runs
+    meanwhile: had the first taken a lock by then (a POST's Idempotency-Key is held while
+    its body is parsed), a second waiting for that lock would stop the whole server.
+    """
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(limit + 1))
+        return app(environ, start_response)
+
+    return wrapped
+
+
 class _KeepAliveServer(WSGIServer):
     """gevent's WSGI server with Nagle's algorithm off on each connection: a kept-alive
     connection otherwise holds a small answer back until the client acknowledges the last
@@ -156,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         digest_schedules=args.digest_schedules,
     )
     store = app.extensions[EXTENSION_KEY].store
-    server = _KeepAliveServer((args.host, args.port), app)
+    server = _KeepAliveServer(
+        (args.host, args.port), _body_read_first(app, app.config["MAX_CONTENT_LENGTH"])
+    )
     server.start()
     # SIGTERM and Ctrl-C end serve_forever() normally, so the database closes cleanly.
     for signum in (signal.SIGTERM, signal.SIGINT):
