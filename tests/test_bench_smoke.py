@@ -135,6 +135,7 @@ def test_versus_measures_this_tree_against_a_commit_and_leaves_no_worktree():
     assert any(line.startswith("base (HEAD)") for line in lines)
     assert any(line.startswith("this tree") for line in lines)
     assert "per topic, base / this tree:" in done.stdout
+    assert "save, base / this tree:" in done.stdout
     after = subprocess.run(
         ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
