@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
@@ -140,3 +140,25 @@ def test_versus_measures_this_tree_against_a_commit_and_leaves_no_worktree():
         ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert after == worktrees  # the temporary worktree is gone
+
+
+def test_the_load_generator_posts_only_the_ticked_radio_button(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A topic's "How often" radios: only the ticked one is posted, as with checkboxes.
+    monkeypatch.syspath_prepend(str(ROOT))
+    form = importlib.import_module("bench.load").PostForm(
+        '<form method="post"><input type="hidden" name="rendered" value="r">'
+        '<input type="checkbox" name="t_a-status" value="OPTED_IN" checked>'
+        '<input type="checkbox" name="t_a-channels" value="email">'
+        '<input type="checkbox" name="t_a-channels" value="sms" checked>'
+        '<input type="radio" name="t_a-digest" value="sch_daily">'
+        '<input type="radio" name="t_a-digest" value="sch_weekly" checked>'
+        '<input type="checkbox" name="t_b-status" value="OPTED_IN" checked disabled></form>'
+    )
+    assert parse_qsl(form.body()) == [
+        ("rendered", "r"),
+        ("t_a-status", "OPTED_IN"),
+        ("t_a-channels", "sms"),
+        ("t_a-digest", "sch_weekly"),
+    ]

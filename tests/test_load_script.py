@@ -7,11 +7,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import pytest
-
-from bench.load import PostForm
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ["open link", "view", "save", "total"]
@@ -63,22 +60,3 @@ def test_load_script_smoke_run(tmp_path: Path) -> None:
     assert report["failure_reasons"] == {}
     if Path("/proc/self/stat").exists():
         assert sessions_alive(list(report["processes"].values())) == []
-
-
-def test_the_simulated_people_post_what_a_browser_posts() -> None:
-    # A topic's "How often" radios: only the ticked one is posted, as with checkboxes.
-    form = PostForm(
-        '<form method="post"><input type="hidden" name="rendered" value="r">'
-        '<input type="checkbox" name="t_a-status" value="OPTED_IN" checked>'
-        '<input type="checkbox" name="t_a-channels" value="email">'
-        '<input type="checkbox" name="t_a-channels" value="sms" checked>'
-        '<input type="radio" name="t_a-digest" value="sch_daily">'
-        '<input type="radio" name="t_a-digest" value="sch_weekly" checked>'
-        '<input type="checkbox" name="t_b-status" value="OPTED_IN" checked disabled></form>'
-    )
-    assert parse_qsl(form.body()) == [
-        ("rendered", "r"),
-        ("t_a-status", "OPTED_IN"),
-        ("t_a-channels", "sms"),
-        ("t_a-digest", "sch_weekly"),
-    ]
