@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from flask import request
 from flask_babel import gettext
@@ -187,13 +187,17 @@ class PreferencesForm(FlaskForm):
         """Return each topic as the person left it; call after validate()."""
         return {
             topic.topic_id: self._choice(topic, self.topic_fields(topic).form)
-            if topic.topic_id in self.asked
-            else _left_as_shown(topic)
+            if topic.topic_id in self.asked or (topic.opted_in and topic.digest_schedules)
+            # Posted as shown, a topic comes back as it is, unless it is on with schedules to
+            # choose from: the schedule ticked then may be the default standing in for a
+            # choice no longer offered, which _choice turns into going back to the default
+            # (its controls as shown carry the same values as WTForms would parse).
+            else topic
             for topic in topics_of(self.page).values()
         }
 
     @staticmethod
-    def _choice(topic: TopicState, fields: TopicControls | _Posted) -> TopicState:
+    def _choice(topic: TopicState, fields: TopicControls | ShownTopic) -> TopicState:
         opted_in = topic.required or fields.status.data is PreferenceStatus.OPTED_IN
         offered = {channel.value for channel in topic.channel_options}
         channels = [ChannelClassification(v) for v in fields.channels.data or [] if v in offered]
@@ -204,42 +208,6 @@ class PreferencesForm(FlaskForm):
         if digest == chosen.digest_schedule_id:
             return chosen  # most topics of a save are left as they were
         return replace(chosen, digest_schedule_id=digest)
-
-
-class _Value(NamedTuple):
-    """A control's value, as WTForms parses the page's own posted value for it."""
-
-    data: Any
-
-
-class _Posted(NamedTuple):
-    """A topic's three values as WTForms parses what the page posts for it as shown."""
-
-    status: _Value
-    channels: _Value
-    digest: _Value
-
-
-def _left_as_shown(topic: TopicState) -> TopicState:
-    """What PreferencesForm._choice makes of a topic posted exactly as the page showed it.
-
-    The topic itself, unless it is on with schedules to choose from: the schedule ticked
-    then may be the default standing in for a choice no longer offered, which _choice
-    turns into going back to the default, as it does for the same value from WTForms.
-    """
-    if topic.opted_in and topic.digest_schedules:
-        return PreferencesForm._choice(topic, _posted(topic))
-    return topic
-
-
-def _posted(topic: TopicState) -> _Posted:
-    """What WTForms would make of the values the page posts for `topic` as shown."""
-    status, channels, digest = posted_as_shown(topic)
-    return _Posted(
-        _Value(PreferenceStatus(status[0]) if status else None),
-        _Value(channels),
-        _Value(digest[0] if digest else None),
-    )
 
 
 def posted_as_shown(topic: TopicState) -> tuple[list[str], list[str], list[str]]:
