@@ -31,7 +31,6 @@ from flask import current_app, g, render_template, request
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
-from wtforms import Form
 
 from ..platform.i18n import current_locale
 from .brandviews import current_brand
@@ -437,12 +436,9 @@ def _controls_key(controls: Any) -> tuple[Any, ...]:
     """One topic's controls: every attribute a template reads from a field, field by field."""
     if _is_frozen_dataclass(controls):
         return _key_of(controls)  # the page as first shown (forms.ShownTopic)
-    if isinstance(controls, TopicControls):
-        fields = controls.fields()  # a submitted form's, for one topic
-    elif isinstance(controls, Form):
-        fields = tuple(controls._fields.items())
-    else:
+    if not isinstance(controls, TopicControls):
         raise _Unkeyable(controls)
+    fields = controls.fields()  # a submitted form's, for one topic
     return (
         type(controls),
         tuple(
