@@ -30,6 +30,7 @@ from .behaviours import (
     UNKNOWN_USER_ANSWERS,
     Behaviours,
 )
+from .inprocess import WSGIApp
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -134,9 +135,6 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     except ValueError as exc:
         parser.error(str(exc))
     return args
-
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _body_read_first(app: WSGIApp, limit: int) -> WSGIApp:
