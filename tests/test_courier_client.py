@@ -103,6 +103,49 @@ def test_a_slash_in_an_id_never_escapes_its_segment():
     assert seen == [b"/users/..%2Fadmin%2Fx/preferences"]
 
 
+def test_a_cookie_courier_sets_for_one_person_is_never_sent_for_another():
+    # One client serves everyone: a cookie set on one person's call would ride on the next.
+    cookies: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        cookies.append(request.headers.get("cookie"))
+        return httpx.Response(
+            200,
+            json={"items": [], "paging": {"more": False}},
+            headers={"Set-Cookie": "session=for-alice; Path=/"},
+        )
+
+    client = CourierClient("k", "http://courier.test", transport=httpx.MockTransport(answer))
+    client.list_preferences("alice")
+    client.list_preferences("bob")
+    client.close()
+    assert cookies == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "tenant_id", "expected"),
+    [
+        ("http://courier.test", None, "http://courier.test/users/u%201/preferences"),
+        (
+            "http://gateway.test/courier/",
+            "acme & co/eu",
+            "http://gateway.test/courier/users/u%201/preferences?tenant_id=acme+%26+co%2Feu",
+        ),
+    ],
+)
+def test_calls_go_to_the_base_url_with_the_query_encoded(base_url, tenant_id, expected):
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={"items": [], "paging": {"more": False}})
+
+    client = CourierClient("k", base_url, transport=httpx.MockTransport(answer))
+    client.list_preferences("u 1", tenant_id)
+    client.close()
+    assert seen == [expected]
+
+
 def test_both_readings_of_the_list_give_the_same_preferences():
     everything = create_emulator_app(api_key=EMULATOR_KEY, list_mode="all")
     overrides = create_emulator_app(api_key=EMULATOR_KEY, list_mode="overrides")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import http.cookiejar
 import json
 import logging
 import threading
@@ -60,6 +61,21 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing.
+
+    One client serves every person this process serves, so a cookie Courier (or a proxy in
+    front of it) set on one person's call would ride on everyone's later calls. Courier's API
+    authenticates by key and sets none.
+    """
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        pass
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        pass
+
+
 def sendable_id(value: str) -> bool:
     """Whether `value` can name a user or topic in a Courier path."""
     return value not in ("", ".", "..")
@@ -115,9 +131,11 @@ class CourierClient:
         self._retry = retry or RetryPolicy()
         self.plan = plan or ChannelPlan()
         self._timeout = timeout
+        self._base_url = base_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+            base_url=self._base_url,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            cookies=_NoCookies(),
             timeout=timeout,
             transport=transport,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
@@ -394,7 +412,14 @@ class CourierClient:
                 policy.sleep(wait)
                 attempt += 1
 
-    def _attempt(self, method: str, path: str, budget_ends: float, **kwargs: Any) -> Any:
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        budget_ends: float,
+        params: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Send the request once; raise CourierUnavailable for what may pass on a retry."""
         # A retry gets no more time than the budget has left, so a hanging Courier cannot
         # hold a page for several full timeouts.
@@ -406,7 +431,9 @@ class CourierClient:
         # so an answer trickling in a byte at a time cannot hold a page past it.
         ends = time.monotonic() + (timeout.read or remaining)
         try:
-            request = self._http.build_request(method, path, timeout=timeout, **kwargs)
+            request = self._http.build_request(
+                method, self._url(path, params), timeout=timeout, **kwargs
+            )
             response = self._http.send(request, stream=True)
             try:
                 content = _read_until(response, ends)
@@ -439,6 +466,13 @@ class CourierClient:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             log.warning("Courier sent a body that is not JSON on %s %s", method, path)
             raise CourierMalformedResponse(f"Courier sent invalid JSON on {method} {path}") from exc
+
+    def _url(self, path: str, params: Mapping[str, Any] | None) -> str:
+        """The whole address of a call. httpx parses a URL once per form it is given in, so
+        a path joined to the base and a query merged in separately cost it three parses on
+        every call; this string costs one."""
+        query = f"?{httpx.QueryParams(params)}" if params else ""
+        return f"{self._base_url}{path}{query}"
 
 
 def _read_until(response: httpx.Response, ends: float) -> bytes:
