@@ -158,6 +158,44 @@ def test_gunicorn_logs_no_token(tmp_path):
     assert token not in output and secret_key not in output
 
 
+def test_gunicorn_workers_keep_a_native_poll_and_cooperative_sockets(tmp_path):
+    # httpx checks idle pooled connections with a poll that never waits: native, it costs a
+    # microsecond, where gevent's takes a trip through its loop. Sockets, select.select and
+    # selectors must stay gevent's, or one slow Courier call would stall the whole worker.
+    address = f"127.0.0.1:{free_port()}"
+    env = {
+        **server_env(),
+        "COURIER_API_KEY": "operations-emulator-key",
+        "COURIER_BASE_URL": "http://127.0.0.1:9",
+        "SECRET_KEY": secrets.token_urlsafe(36),
+        "PUBLIC_BASE_URL": f"http://{address}",
+        "BIND": address,
+        "WEB_CONCURRENCY": "1",
+        "PYTHONPATH": str(ROOT / "tests"),
+    }
+    log = tmp_path / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "worker_probe:app"]
+    server = start(command, env, log)
+    try:
+        answers: list[httpx.Response] = []
+
+        def answered() -> bool:
+            try:
+                answers.append(httpx.get(f"http://{address}/", trust_env=False))
+            except httpx.TransportError:
+                return False
+            return True
+
+        wait_until(answered, server, log)
+    finally:
+        stop(server)
+    assert answers[-1].json() == {
+        "poll is native": True,
+        "select is gevent's": True,
+        "socket is gevent's": True,
+    }
+
+
 def test_the_demo_key_is_one_per_checkout_and_private(tmp_path):
     instance = tmp_path / "instance"
     first = create_app({"TESTING": True}, environ={}, instance_path=instance)
