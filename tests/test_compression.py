@@ -126,6 +126,15 @@ def test_small_and_streamed_answers_are_left_alone(app: Flask, client: FlaskClie
     assert streamed.get_data(as_text=True).endswith("streamed </p>")
 
 
+@pytest.mark.parametrize("size", [512, 1008, 1009, 65520, 65521, 600_000, 17_000_000])
+def test_a_page_of_any_size_decodes_to_itself_in_its_fitted_window(size):
+    # Bodies at each edge of a window, and one larger than the largest window (16 MiB).
+    body = (b"<p>" + bytes(range(48, 123)) * (size // 75 + 1))[:size]
+    encoded = compression.compressed(body, "br")
+    assert brotli.decompress(encoded) == body
+    assert len(encoded) <= len(brotli.compress(body, quality=4)) + 8
+
+
 # ---- hashed assets ------------------------------------------------------------------------------
 
 
