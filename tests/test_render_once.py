@@ -427,6 +427,25 @@ def test_people_of_two_tenants_each_get_their_tenant_s_page(app, mint, renders):
     assert len(kept_stencils(app)) == 2
 
 
+def test_each_tenant_s_defaults_show_for_its_people_on_one_worker(
+    app, mint, courier_state, renders
+):
+    # States of topics at their default are shared between views (page/preferences.py):
+    # they must be told apart by the tenant's default, not by the topic alone.
+    courier_state.store.upsert_tenant("acme", "Acme")
+    courier_state.store.set_tenant_default("acme", seed.TOPIC_EVENTS, "OPTED_IN")
+    courier_state.store.upsert_tenant("globex", "Globex")
+    shown = []
+    for tenant in ("acme", "globex", None, "acme", "globex"):
+        client = app.test_client()
+        assert client.get(f"/l/{mint(USER, tenant_id=tenant)}").status_code == 302
+        client.get("/")
+        form = HtmlForm.parse(identical(renders, 1))
+        shown.append(form.checkbox(status(seed.TOPIC_EVENTS)).checked)
+    assert shown == [True, False, False, True, False]
+    assert courier_state.count("PUT", r".*") == 0  # defaults all along, never a choice
+
+
 def test_embedded_pages_share_a_stencil_each_with_its_own_token(app, renders):
     actions = []
     for who in (USER, OTHER):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from operator import attrgetter
+from typing import Any
 
 from ..courier import (
     CatalogTopic,
@@ -179,6 +181,7 @@ def build_page(
     channel_choice: bool = True,
     other_heading: str = "Other",
     only: Collection[str] | None = None,
+    shared: DefaultStates | None = None,
 ) -> tuple[SectionState, ...]:
     """Overlay the user's preferences on the catalog, by topic id.
 
@@ -189,8 +192,10 @@ def build_page(
     else grouped under the section name Courier gave, else under `other_heading`.
     `channel_choice` False withdraws channel choice everywhere (a plan without it);
     `only`, when given, keeps just those topics. Sections without topics are left out.
+    `shared` hands out the states of topics the person holds no choice for, made once.
     """
     defaults = defaults or {}
+    state_of = _catalog_topic if shared is None else shared.follow_catalog(sections)
     by_topic = {pref.topic_id: pref for pref in preferences if sendable_id(pref.topic_id)}
     catalog_ids = {topic.id for section in sections for topic in section.topics}
     strays = [pref for topic_id, pref in by_topic.items() if topic_id not in catalog_ids]
@@ -201,7 +206,7 @@ def build_page(
             section.routing_options if channel_choice and section.offers_channel_choice else ()
         )
         topics = [
-            _catalog_topic(topic, by_topic.get(topic.id), defaults.get(topic.id), options)
+            state_of(topic, by_topic.get(topic.id), defaults.get(topic.id), options)
             for topic in section.topics
             if sendable_id(topic.id)
         ]
@@ -269,6 +274,52 @@ def _catalog_topic(
         channel_options=options,
         digest_schedules=topic.digest_schedules,
     )
+
+
+class DefaultStates:
+    """The states of topics a person holds no choice for, made once per catalog and shared.
+
+    An overrides-only list names just the topics a person changed, so most of a page shows
+    topics at their default, whose state depends on the catalog topic, the tenant's default
+    and the channels on offer alone. Sharing those states spares making them on every view,
+    and lets the row caches find them by identity (page/rendering.py). Emptied when the
+    catalog changes; bounded, since each tenant's defaults make states of their own.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._catalog: Any = None
+        self._states: dict[Any, TopicState] = {}
+        self._lock = threading.Lock()
+
+    def follow_catalog(self, sections: Any) -> Callable[..., TopicState]:
+        """Drop every state unless `sections` is the catalog they were made from; return the
+        maker of this page's catalog topics (`_catalog_topic`'s signature)."""
+        if sections is not self._catalog:
+            with self._lock:
+                if sections is not self._catalog and sections != self._catalog:
+                    self._states = {}
+                self._catalog = sections
+        return self._state
+
+    def _state(
+        self,
+        topic: CatalogTopic,
+        pref: TopicPreference | None,
+        default: TopicDefault | None,
+        options: tuple[ChannelClassification, ...],
+    ) -> TopicState:
+        if pref is not None:
+            return _catalog_topic(topic, pref, default, options)
+        states = self._states  # one read: a catalog change swaps in a new dictionary
+        key = (topic.id, default, options)
+        state = states.get(key)
+        if state is None:
+            state = _catalog_topic(topic, None, default, options)
+            if len(states) >= self.size:
+                states.clear()
+            states[key] = state
+        return state
 
 
 def _stray_topic(pref: TopicPreference, options: tuple[ChannelClassification, ...]) -> TopicState:

@@ -44,6 +44,7 @@ from .forms import build_preferences_form
 from .fresh_link import expired_page
 from .names import localized
 from .preferences import (
+    DefaultStates,
     SectionState,
     TopicState,
     build_page,
@@ -409,8 +410,17 @@ def _read_page(who: Person) -> tuple[SectionState, ...]:
         defaults,
         channel_choice=svc.courier.plan.offers_channel_choice(),
         other_heading=_other_heading(),
+        shared=_default_states(),
     )
     return localized(page, sections)
+
+
+def _default_states() -> DefaultStates:
+    """This worker's states of topics at their default, shared by its page views."""
+    shared = current_app.extensions.get("prefcenter_default_states")
+    if shared is None:
+        shared = current_app.extensions["prefcenter_default_states"] = DefaultStates()
+    return shared
 
 
 def _read_topic(who: Person, topic_id: str) -> TopicPreference | None:
