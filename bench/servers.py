@@ -184,7 +184,10 @@ class Servers:
         return Gunicorn(url=url, process=process, log=log, settings=settings)
 
     def signed_in_cookies(self, server: Gunicorn, user_id: str = BENCH_USER) -> httpx.Cookies:
-        """The session cookie a person gets by opening their manage link on `server`."""
+        """The session cookie a person holds once their manage link has opened the page on
+        `server`, as a browser keeps it: the page's first view adds the CSRF value to the
+        session, so a cookie taken at the link's redirect would have every later view make
+        and save that again, which a browser's views do not."""
         minter = LinkMinter.from_environment(
             SECRET_KEY=self.secret_key,
             COURIER_API_KEY=load.API_KEY,
@@ -193,8 +196,9 @@ class Servers:
         )
         link = minter.url(LinkClaims(user_id, Purpose.MANAGE))
         with httpx.Client(trust_env=False, headers=BROWSER_HEADERS) as client:
-            response = client.get(link)
-            if response.status_code != 302 or not client.cookies:
+            response = client.get(link, follow_redirects=True)
+            opened = [r.status_code for r in response.history] == [302]
+            if not opened or response.status_code != 200 or not client.cookies:
                 raise RuntimeError(f"opening the manage link answered {response.status_code}")
             return httpx.Cookies(client.cookies)
 

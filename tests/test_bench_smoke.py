@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 import pytest
 
 from htmlform import HtmlForm
@@ -116,6 +117,24 @@ def test_the_load_generator_reads_the_form_as_a_browser_does(
     saved = client.post("/", data=form.body(), content_type="application/x-www-form-urlencoded")
     assert saved.status_code == 302
     assert "<h2>Saved</h2>" in client.get("/").get_data(as_text=True)
+
+
+def test_the_bench_s_people_view_the_page_as_a_browser_after_its_first_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first view adds the CSRF value to the session; a browser keeps the cookie, so its
+    # later views leave the session as it is. The bench's cookie must be that one, or every
+    # measured view would pay for the first view's session write.
+    monkeypatch.syspath_prepend(str(ROOT))
+    servers_module = importlib.import_module("bench.servers")
+    with servers_module.Servers(tmp_path) as servers:
+        servers.start_emulator(servers_module.seeded_db(tmp_path / "courier.sqlite3", 1, 2))
+        server = servers.start_gunicorn("cookies", workers=1)
+        cookies = servers.signed_in_cookies(server)
+        with httpx.Client(trust_env=False, cookies=cookies) as client:
+            views = [client.get(f"{server.url}/") for _ in range(2)]
+    assert [view.status_code for view in views] == [200, 200]
+    assert [view.headers.get("set-cookie") for view in views] == [None, None]
 
 
 def test_versus_measures_this_tree_against_a_commit_and_leaves_no_worktree():
