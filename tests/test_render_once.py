@@ -24,12 +24,12 @@ from jinja2 import ChoiceLoader, DictLoader
 from prefcenter import create_app
 from prefcenter.access.identity import masked
 from prefcenter.access.links import LinkClaims, Purpose
-from prefcenter.courier import PreferenceStatus, PreferenceUpdate
+from prefcenter.courier import CatalogTopic, PreferenceStatus, PreferenceUpdate, Section
 from prefcenter.emulator import create_emulator_app, seed
 from prefcenter.emulator.testing import courier_client
 from prefcenter.page import rendering, views
 from prefcenter.page.forms import field_key
-from prefcenter.page.preferences import TopicState
+from prefcenter.page.preferences import DefaultStates, TopicState
 
 from conftest import EMULATOR_KEY, USER
 from htmlform import HtmlForm, text_of
@@ -444,6 +444,22 @@ def test_each_tenant_s_defaults_show_for_its_people_on_one_worker(
         shown.append(form.checkbox(status(seed.TOPIC_EVENTS)).checked)
     assert shown == [True, False, False, True, False]
     assert courier_state.count("PUT", r".*") == 0  # defaults all along, never a choice
+
+
+def test_views_made_from_two_catalogs_at_once_each_take_their_own_states():
+    # While the catalog is read again, a view made from the old one and a view made from the
+    # new one can run at once: neither may take a topic's state made from the other.
+    def catalog(name: str) -> tuple[Section, ...]:
+        topic = CatalogTopic("t1", name, "", PreferenceStatus.OPTED_IN)
+        return (Section("s1", "Section", "", False, (), (topic,)),)
+
+    old, new = catalog("Old name"), catalog("New name")
+    shared = DefaultStates()
+    make_old = shared.follow_catalog(old)
+    make_new = shared.follow_catalog(new)
+    assert make_new(new[0].topics[0], None, None, ()).name == "New name"
+    assert make_old(old[0].topics[0], None, None, ()).name == "Old name"
+    assert shared.follow_catalog(new)(new[0].topics[0], None, None, ()).name == "New name"
 
 
 def test_embedded_pages_share_a_stencil_each_with_its_own_token(app, renders):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -288,22 +289,27 @@ class DefaultStates:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._catalog: Any = None
-        self._states: dict[Any, TopicState] = {}
+        # The catalog the states were made from, and the states: replaced together, so a
+        # view made from one catalog never takes a state made from another.
+        self._current: tuple[Any, dict[Any, TopicState]] = (None, {})
         self._lock = threading.Lock()
 
     def follow_catalog(self, sections: Any) -> Callable[..., TopicState]:
-        """Drop every state unless `sections` is the catalog they were made from; return the
-        maker of this page's catalog topics (`_catalog_topic`'s signature)."""
-        if sections is not self._catalog:
+        """The maker of this page's catalog topics (`_catalog_topic`'s signature), sharing
+        the states made from `sections`; the states of any other catalog are dropped."""
+        catalog, states = self._current
+        if catalog is not sections:
             with self._lock:
-                if sections is not self._catalog and sections != self._catalog:
-                    self._states = {}
-                self._catalog = sections
-        return self._state
+                catalog, states = self._current
+                if catalog is not sections:
+                    if catalog != sections:
+                        states = {}
+                    self._current = (sections, states)
+        return partial(self._state, states)
 
     def _state(
         self,
+        states: dict[Any, TopicState],
         topic: CatalogTopic,
         pref: TopicPreference | None,
         default: TopicDefault | None,
@@ -311,7 +317,6 @@ class DefaultStates:
     ) -> TopicState:
         if pref is not None:
             return _catalog_topic(topic, pref, default, options)
-        states = self._states  # one read: a catalog change swaps in a new dictionary
         key = (topic.id, default, options)
         state = states.get(key)
         if state is None:
