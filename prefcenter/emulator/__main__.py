@@ -147,7 +147,14 @@ def _body_read_first(app: WSGIApp, limit: int) -> WSGIApp:
     """
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(limit + 1))
+        body = environ["wsgi.input"].read(limit + 1)
+        environ["wsgi.input"] = io.BytesIO(body)
+        if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None:
+            # A chunked body, now read and unchunked: given to the app with its length, so
+            # one past the limit gets the same 413 as a body sent with a Content-Length,
+            # rather than being cut at the limit and refused as bad JSON.
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("wsgi.input_terminated", None)
         return app(environ, start_response)
 
     return wrapped
