@@ -34,7 +34,6 @@ workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
 # patches the standard library before it loads the app, so the app's locks, writer pool and
 # httpx client cooperate unchanged; never set preload_app, which would build them unpatched.
 worker_class = "gevent"
-
 # Open connections per worker, idle and slow ones included; each holds a file descriptor, so
 # keep `ulimit -n` above this plus the Courier client's pool (100).
 worker_connections = int(os.environ.get("PREFCENTER_WORKER_CONNECTIONS", "1000"))
