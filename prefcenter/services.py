@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app
 
@@ -11,6 +13,8 @@ from .access.minting import LinkMinter
 from .courier import CourierClient
 from .courier.catalog import CatalogCache, TenantDefaultsCache
 from .page.consent import ConsentLog
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,3 +32,11 @@ class Services:
 def services() -> Services:
     """Return the current app's services."""
     return current_app.extensions["prefcenter"]
+
+
+def per_worker(name: str, make: Callable[[], T]) -> T:
+    """The current app's one `name`, made by `make` on first use: one per worker process."""
+    made = current_app.extensions.get(name)
+    if made is None:
+        made = current_app.extensions[name] = make()
+    return made

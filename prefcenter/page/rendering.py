@@ -33,6 +33,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from ..platform.i18n import current_locale
+from ..services import per_worker
 from .brandviews import current_brand
 from .forms import TopicControls
 from .preferences import TopicState
@@ -107,20 +108,14 @@ class FragmentCache:
 
 def fragment_cache() -> FragmentCache:
     """This app's row cache (one per worker process)."""
-    cache = current_app.extensions.get("prefcenter_fragments")
-    if cache is None:
-        cache = FragmentCache(current_app.config.get("PAGE_RENDER_ONCE_SIZE", DEFAULT_SIZE))
-        current_app.extensions["prefcenter_fragments"] = cache
-    return cache
+    size = current_app.config.get("PAGE_RENDER_ONCE_SIZE", DEFAULT_SIZE)
+    return per_worker("prefcenter_fragments", lambda: FragmentCache(size))
 
 
 def stencil_cache() -> FragmentCache:
     """This app's whole-page stencils (page/stencils.py), one cache per worker process."""
-    cache = current_app.extensions.get("prefcenter_stencils")
-    if cache is None:
-        size = current_app.config.get("PAGE_STENCILS_SIZE", STENCILS_SIZE)
-        cache = current_app.extensions["prefcenter_stencils"] = FragmentCache(size)
-    return cache
+    size = current_app.config.get("PAGE_STENCILS_SIZE", STENCILS_SIZE)
+    return per_worker("prefcenter_stencils", lambda: FragmentCache(size))
 
 
 def render_page(template: str, *, sections: Any, secrets: tuple[str, ...], **context: Any) -> str:

@@ -37,7 +37,7 @@ from ..access.links import LinkClaims, LinkExpired, LinkInvalid, Purpose
 from ..courier import CourierNotFound, PreferenceStatus, TopicPreference
 from ..platform.embedding import is_embedded
 from ..platform.i18n import chosen_locale, use_link_locale
-from ..services import services
+from ..services import per_worker, services
 from .consent import Via
 from .errors import STALE_MESSAGE, json_refusal, wants_json
 from .forms import build_preferences_form
@@ -410,17 +410,9 @@ def _read_page(who: Person) -> tuple[SectionState, ...]:
         defaults,
         channel_choice=svc.courier.plan.offers_channel_choice(),
         other_heading=_other_heading(),
-        shared=_default_states(),
+        shared=per_worker("prefcenter_default_states", DefaultStates),
     )
     return localized(page, sections)
-
-
-def _default_states() -> DefaultStates:
-    """This worker's states of topics at their default, shared by its page views."""
-    shared = current_app.extensions.get("prefcenter_default_states")
-    if shared is None:
-        shared = current_app.extensions["prefcenter_default_states"] = DefaultStates()
-    return shared
 
 
 def _read_topic(who: Person, topic_id: str) -> TopicPreference | None:
