@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import gevent
 import httpx
 import pytest
+from gevent.pywsgi import WSGIServer
 
 from prefcenter.courier import (
     ChannelClassification,
@@ -144,6 +148,59 @@ def test_calls_go_to_the_base_url_with_the_query_encoded(base_url, tenant_id, ex
     client.list_preferences("u 1", tenant_id)
     client.close()
     assert seen == [expected]
+
+
+def test_a_busy_worker_keeps_its_connections_to_courier(emulator):
+    # Rounds of calls more numerous than httpx keeps by default (20), all in flight at once,
+    # over real sockets to a server that keeps connections alive as Courier does: every round
+    # after the first must reuse the first round's connections, not close some after each
+    # answer and open them again.
+    people, rounds = 40, 3
+    in_flight, peak = 0, 0
+
+    def slow(environ, start_response):
+        nonlocal in_flight, peak
+        in_flight += 1  # one gevent hub runs the server: no lock needed
+        peak = max(peak, in_flight)
+        gevent.sleep(0.1)  # hold every call of a round until all have arrived
+        in_flight -= 1
+        return emulator(environ, start_response)
+
+    class CountingServer(WSGIServer):
+        accepted = 0
+
+        def handle(self, sock, address):
+            CountingServer.accepted += 1
+            super().handle(sock, address)
+
+    ready, listening = threading.Event(), []
+
+    def serve():  # in a thread of its own, with its own gevent hub
+        server = CountingServer(("127.0.0.1", 0), slow, log=None)
+        server.start()
+        listening.append((server, gevent.get_hub()))
+        ready.set()
+        server.serve_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(5)
+    server, hub = listening[0]
+    client = CourierClient(
+        EMULATOR_KEY, f"http://127.0.0.1:{server.server_port}", retry=FAST_RETRIES
+    )
+    try:
+        with ThreadPoolExecutor(max_workers=people) as pool:
+            for _ in range(rounds):
+                listed = list(pool.map(client.list_preferences, [f"u{i}" for i in range(people)]))
+                assert listed == [[]] * people
+    finally:
+        client.close()
+        hub.loop.run_callback_threadsafe(server.stop)  # only its own hub may stop it
+        thread.join(5)
+    assert not thread.is_alive()
+    assert peak == people  # the calls of a round did overlap
+    assert CountingServer.accepted == people
 
 
 def test_both_readings_of_the_list_give_the_same_preferences():

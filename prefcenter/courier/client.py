@@ -49,6 +49,11 @@ DEFAULT_LOG_PAGE = 20
 # After Courier answers 402 to a write with channels, channel choice is not offered for this
 # long: the plan rarely changes, and asking again on every write would double each one.
 PLAN_RECHECK_SECONDS = 600.0
+# Connections to Courier one process may hold, and keep for its next calls. httpx keeps 20
+# of its 100 by default: a worker with more calls in flight than that closes the others after
+# each answer and opens new ones for its next calls, which under the load run (50 people) was
+# about half of all Courier calls; against Courier each is a TCP and a TLS handshake.
+MAX_CONNECTIONS = 100
 
 
 def _segment(value: str) -> str:
@@ -138,7 +143,9 @@ class CourierClient:
             cookies=_NoCookies(),
             timeout=timeout,
             transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+            ),
         )
         # Writes for one save run side by side; the pool bounds how many at once per process,
         # and each save takes at most `max_writes_per_save` of them, so one large save
