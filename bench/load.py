@@ -1,11 +1,14 @@
 """Load test: N simulated people open a manage link, then view and save their preferences.
 
     .venv/bin/python -m bench.load [--people 50] [--duration 60] [--workers N] [--json PATH]
+                                   [--app-tree PATH]
 
 Everything runs on this machine over loopback: the Courier emulator (a subprocess on a fresh
 SQLite file) and the app under gunicorn with the repo's gunicorn.conf.py (the production
-settings). Each person is a thread with its own httpx client (so its own cookie jar) and its
-own Courier user. Exit status 1 if any request failed.
+settings). --app-tree serves the app from another checkout of this repository (its code and
+its gunicorn.conf.py) while the emulator and the people stay this tree's, so two versions of
+the app are compared against the same stand-ins. Each person is a thread with its own httpx
+client (so its own cookie jar) and its own Courier user. Exit status 1 if any request failed.
 
 A "request" below is one action of a person, redirects followed as a browser does: opening
 the link (302 to /, then the page), viewing the page, or saving (POST, 302 to /, then the page
@@ -298,11 +301,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start a server in its own process group (so it and its workers stop together)."""
+def start(
+    command: list[str], env: dict[str, str], log: Path, tree: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """Start a server from `tree` in its own process group (so it and its workers stop
+    together)."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
 
@@ -334,11 +340,12 @@ def wait_until(ready: Callable[[], bool], process: subprocess.Popen[bytes], what
     raise RuntimeError(f"{what} did not answer within {STARTUP_TIMEOUT:.0f} s")
 
 
-def gunicorn_settings(env: dict[str, str]) -> dict[str, str]:
-    """The workers and threads gunicorn.conf.py gives under this environment (--print-config)."""
+def gunicorn_settings(env: dict[str, str], tree: Path = ROOT) -> dict[str, str]:
+    """The workers and threads `tree`'s gunicorn.conf.py gives under this environment
+    (--print-config)."""
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--print-config"]
     printed = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=30
+        command, cwd=tree, env=env, capture_output=True, text=True, check=True, timeout=30
     ).stdout
     return dict(
         re.findall(r"^(workers|threads|worker_class|control_socket)\s+= (\S+)$", printed, re.M)
@@ -354,6 +361,23 @@ def cpu_use(gunicorn: int, emulator: int) -> dict[str, float]:
         "people": time.process_time(),
     }
     return {**used, "other": max(0.0, machine_busy() - sum(used.values()))}
+
+
+def commit_of(tree: Path) -> str | None:
+    """The commit checked out in `tree` ("+" when its files differ from it), or None."""
+
+    def git(*arguments: str) -> subprocess.CompletedProcess[str]:
+        command = ["git", "-C", str(tree), *arguments]
+        return subprocess.run(command, capture_output=True, text=True, timeout=30)
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        if head.returncode != 0:
+            return None
+        changed = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+        return head.stdout.strip() + ("+" if changed else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -398,8 +422,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         address = f"127.0.0.1:{free_port()}"
         app_url = f"http://{address}"
         secret_key = secrets.token_urlsafe(48)
+        tree = args.app_tree
         env = {
             **base_env,
+            "PYTHONPATH": str(tree),  # the app's code from its tree, whatever the shell says
             "BIND": address,
             "COURIER_API_KEY": API_KEY,
             "COURIER_BASE_URL": courier_url,
@@ -409,14 +435,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         }
         if args.workers is not None:
             env["WEB_CONCURRENCY"] = str(args.workers)
-        settings = gunicorn_settings(env)
+        settings = gunicorn_settings(env, tree)
         app_log = workdir / "gunicorn.log"
         command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
         if "control_socket" in settings:
             # Gunicorn >= 24 listens on ~/.gunicorn/gunicorn.ctl by default, shared by every
             # instance of the user: keep ours in the work dir, away from any other gunicorn.
             command += ["--control-socket", str(workdir / "gunicorn.ctl")]
-        processes["gunicorn"] = gunicorn = start(command, env, app_log)
+        processes["gunicorn"] = gunicorn = start(command, env, app_log, tree)
 
         def app_ready() -> bool:
             # Every worker booted (so none is still importing when the load starts), and healthy.
@@ -466,6 +492,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "rate_limits": RAISED_LIMITS,
                 "percentiles": 'statistics.quantiles(n=100, method="inclusive")',
             },
+            "app": {"tree": str(tree), "commit": commit_of(tree)},
             "machine": {
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
@@ -502,9 +529,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: its config's)")
     parser.add_argument("--json", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--app-tree",
+        type=Path,
+        default=ROOT,
+        help="serve the app from this checkout (default: this one); the emulator and the"
+        " people stay this tree's",
+    )
     args = parser.parse_args(argv)
     if args.people < 1 or args.duration <= 0 or (args.workers is not None and args.workers < 1):
         parser.error("--people, --duration and --workers must be positive")
+    args.app_tree = args.app_tree.resolve()
+    if not (args.app_tree / "gunicorn.conf.py").is_file():
+        parser.error(f"--app-tree: no gunicorn.conf.py in {args.app_tree}")
     signal.signal(signal.SIGTERM, _interrupt)
 
     workdir = Path(tempfile.mkdtemp(prefix="prefcenter-load-"))
@@ -526,6 +563,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\n{params['people']} people for {params['duration_s']:g} s (ran {report['elapsed_s']} s),"
         f" request timeout {REQUEST_TIMEOUT:g} s"
     )
+    app = report["app"]
+    print(f"app: {app['tree']} at {app['commit'] or 'no git commit'}")
     print(
         f"machine: {machine['cpus']} CPUs, Python {machine['python']}, {machine['platform']};"
         f" gunicorn {machine['gunicorn']}: {machine['gunicorn_workers']} workers x"

@@ -28,10 +28,10 @@ def sessions_alive(leaders: list[int]) -> list[str]:
     return alive
 
 
-def test_load_script_smoke_run(tmp_path: Path) -> None:
-    report_path = tmp_path / "report.json"
+def run_load(*options: str) -> tuple[int, str]:
+    """A short load run (2 people, 3 s, 1 worker): its exit status and output."""
     command = [sys.executable, "-m", "bench.load", "--people", "2", "--duration", "3"]
-    command += ["--workers", "1", "--json", str(report_path)]
+    command += ["--workers", "1", *options]
     proc = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -42,8 +42,14 @@ def test_load_script_smoke_run(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=20)
         pytest.fail(f"the load script ran over 50 s:\n{output}")
+    return proc.returncode, output
 
-    assert proc.returncode == 0, output
+
+def test_load_script_smoke_run(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    returncode, output = run_load("--json", str(report_path))
+
+    assert returncode == 0, output
     assert "Rate limits raised" in output
     report = json.loads(report_path.read_text())
     assert set(report) >= {"parameters", "machine", "elapsed_s", "results", "failure_reasons"}
@@ -60,3 +66,37 @@ def test_load_script_smoke_run(tmp_path: Path) -> None:
     assert report["failure_reasons"] == {}
     if Path("/proc/self/stat").exists():
         assert sessions_alive(list(report["processes"].values())) == []
+
+
+def test_the_app_can_be_served_from_another_checkout(tmp_path: Path) -> None:
+    # Two versions of the app compared under the same emulator and people: the app's code
+    # and gunicorn.conf.py must come from the other checkout, not from this one.
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(other)], check=True, timeout=60)
+    head = subprocess.run(
+        ["git", "-C", str(other), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    marker = other / "served-from-here"
+    entry = other / "prefcenter" / "wsgi.py"
+    entry.write_text(
+        entry.read_text() + f"\nimport pathlib\npathlib.Path({str(marker)!r}).touch()\n"
+    )
+    report_path = tmp_path / "report.json"
+
+    returncode, output = run_load("--app-tree", str(other), "--json", str(report_path))
+
+    assert returncode == 0, output
+    assert marker.exists()  # the other checkout's app answered the load
+    report = json.loads(report_path.read_text())
+    assert report["app"] == {"tree": str(other), "commit": f"{head}+"}  # "+": wsgi.py changed
+    assert f"app: {other} at {head}+" in output
+    assert report["results"]["total"]["failures"] == 0
+
+
+def test_a_folder_that_is_no_checkout_is_refused(tmp_path: Path) -> None:
+    returncode, output = run_load("--app-tree", str(tmp_path))
+    assert returncode == 2
+    assert f"--app-tree: no gunicorn.conf.py in {tmp_path}" in output
