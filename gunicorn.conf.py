@@ -24,8 +24,20 @@ bind = os.environ.get("BIND", "0.0.0.0:" + os.environ.get("PORT", "8000"))
 # In the installed package, so the server runs from any directory.
 wsgi_app = "prefcenter.wsgi:app"
 
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on. A container's cpuset or `taskset` can allow fewer
+    than the machine has, and os.cpu_count() counts the machine's: on a host of 64 cores it
+    would start 64 workers for 2. (A CPU quota, such as Docker's --cpus, leaves every CPU
+    usable for part of the time: set WEB_CONCURRENCY there.)"""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this system (macOS)
+        return os.cpu_count() or 2
+
+
 # Each worker process builds its own app: one pooled Courier client and catalog cache each.
-workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
+workers = int(os.environ.get("WEB_CONCURRENCY", _usable_cpus()))
 # gevent, not threads: a thread worker gives each new connection a thread that then blocks
 # until the request's headers are in, so 16 clients sending theirs slowly held every thread of
 # 2 workers x 8 and the page stopped answering. Under gevent a waiting connection costs a

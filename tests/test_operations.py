@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import stat
@@ -156,6 +157,29 @@ def test_gunicorn_logs_no_token(tmp_path):
         stop(emulator)
     output = log.read_text(errors="replace")
     assert token not in output and secret_key not in output
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_gunicorn_starts_a_worker_per_cpu_it_may_use():
+    # In a container limited to some of the host's CPUs (or under taskset), a worker per
+    # host CPU would crowd the few it has.
+    env = {k: v for k, v in server_env().items() if k != "WEB_CONCURRENCY"}
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--print-config"]
+    one_cpu = {min(os.sched_getaffinity(0))}
+    printed = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.sched_setaffinity(0, one_cpu),
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert re.search(r"^workers\s+= 1$", printed.stdout, re.M)
+    printed = run(command, env)  # every CPU this test may use
+    expected = len(os.sched_getaffinity(0))
+    assert re.search(rf"^workers\s+= {expected}$", printed.stdout, re.M), printed.stdout
 
 
 def test_gunicorn_workers_keep_a_native_poll_and_cooperative_sockets(tmp_path):
