@@ -1,14 +1,17 @@
 """Load test: N simulated people open a manage link, then view and save their preferences.
 
     .venv/bin/python -m bench.load [--people 50] [--duration 60] [--workers N] [--json PATH]
-                                   [--app-tree PATH]
+                                   [--app-tree PATH] [--app-cpus LIST]
 
 Everything runs on this machine over loopback: the Courier emulator (a subprocess on a fresh
 SQLite file) and the app under gunicorn with the repo's gunicorn.conf.py (the production
 settings). --app-tree serves the app from another checkout of this repository (its code and
 its gunicorn.conf.py) while the emulator and the people stay this tree's, so two versions of
-the app are compared against the same stand-ins. Each person is a thread with its own httpx
-client (so its own cookie jar) and its own Courier user. Exit status 1 if any request failed.
+the app are compared against the same stand-ins. --app-cpus runs gunicorn on the CPUs listed
+and the emulator and the people on the others, so the stand-ins do not take the app's cores
+(in production Courier and the people's browsers are elsewhere). Each person is a thread with
+its own httpx client (so its own cookie jar) and its own Courier user. Exit status 1 if any
+request failed.
 
 A "request" below is one action of a person, redirects followed as a browser does: opening
 the link (302 to /, then the page), viewing the page, or saving (POST, 302 to /, then the page
@@ -302,14 +305,31 @@ def free_port() -> int:
 
 
 def start(
-    command: list[str], env: dict[str, str], log: Path, tree: Path = ROOT
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    tree: Path = ROOT,
+    cpus: set[int] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start a server from `tree` in its own process group (so it and its workers stop
-    together)."""
+    together), on `cpus` only when given (its children inherit them)."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=tree,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_pinned_to(cpus),
         )
+
+
+def _pinned_to(cpus: set[int] | None) -> Callable[[], None] | None:
+    """For Popen: a function that pins the child to `cpus` before it runs, or None."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -340,12 +360,21 @@ def wait_until(ready: Callable[[], bool], process: subprocess.Popen[bytes], what
     raise RuntimeError(f"{what} did not answer within {STARTUP_TIMEOUT:.0f} s")
 
 
-def gunicorn_settings(env: dict[str, str], tree: Path = ROOT) -> dict[str, str]:
-    """The workers and threads `tree`'s gunicorn.conf.py gives under this environment
-    (--print-config)."""
+def gunicorn_settings(
+    env: dict[str, str], tree: Path = ROOT, cpus: set[int] | None = None
+) -> dict[str, str]:
+    """The workers and threads `tree`'s gunicorn.conf.py gives under this environment, on
+    these CPUs (--print-config)."""
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--print-config"]
     printed = subprocess.run(
-        command, cwd=tree, env=env, capture_output=True, text=True, check=True, timeout=30
+        command,
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        preexec_fn=_pinned_to(cpus),
     ).stdout
     return dict(
         re.findall(r"^(workers|threads|worker_class|control_socket)\s+= (\S+)$", printed, re.M)
@@ -361,6 +390,30 @@ def cpu_use(gunicorn: int, emulator: int) -> dict[str, float]:
         "people": time.process_time(),
     }
     return {**used, "other": max(0.0, machine_busy() - sum(used.values()))}
+
+
+def affinity(pid: int) -> list[int] | None:
+    """The CPUs a process may run on, or None once it has gone."""
+    try:
+        return sorted(os.sched_getaffinity(pid))
+    except ProcessLookupError:
+        return None
+
+
+def cpu_list(text: str) -> set[int]:
+    """--app-cpus: CPU numbers separated by commas, each one this process may run on."""
+    try:
+        cpus = {int(part) for part in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of CPU numbers: {text!r}") from None
+    usable = os.sched_getaffinity(0)
+    if not cpus <= usable:
+        raise argparse.ArgumentTypeError(
+            f"CPUs {sorted(cpus - usable)} are not among this process's {sorted(usable)}"
+        )
+    if cpus == usable:
+        raise argparse.ArgumentTypeError("leave at least one CPU for the emulator and the people")
+    return cpus
 
 
 def commit_of(tree: Path) -> str | None:
@@ -393,7 +446,12 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     base_env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stop_people = threading.Event()
+    app_cpus: set[int] | None = args.app_cpus
+    all_cpus = os.sched_getaffinity(0) if app_cpus else set()
+    stand_in_cpus = (all_cpus - app_cpus) if app_cpus else None
     try:
+        if stand_in_cpus:
+            os.sched_setaffinity(0, stand_in_cpus)  # the people: this process's threads
         # 1. Courier emulator: port 0 lets it pick; it prints the address once listening.
         emulator_log = workdir / "emulator.log"
         processes["emulator"] = emulator = start(
@@ -401,6 +459,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             + ["--db", str(workdir / "courier.sqlite3"), "--api-key", API_KEY],
             base_env,
             emulator_log,
+            cpus=stand_in_cpus,
         )
         courier_url = ""
 
@@ -435,14 +494,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         }
         if args.workers is not None:
             env["WEB_CONCURRENCY"] = str(args.workers)
-        settings = gunicorn_settings(env, tree)
+        settings = gunicorn_settings(env, tree, app_cpus)
         app_log = workdir / "gunicorn.log"
         command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
         if "control_socket" in settings:
             # Gunicorn >= 24 listens on ~/.gunicorn/gunicorn.ctl by default, shared by every
             # instance of the user: keep ours in the work dir, away from any other gunicorn.
             command += ["--control-socket", str(workdir / "gunicorn.ctl")]
-        processes["gunicorn"] = gunicorn = start(command, env, app_log, tree)
+        processes["gunicorn"] = gunicorn = start(command, env, app_log, tree, app_cpus)
 
         def app_ready() -> bool:
             # Every worker booted (so none is still importing when the load starts), and healthy.
@@ -451,6 +510,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             return healthy and booted >= int(settings["workers"])
 
         wait_until(app_ready, gunicorn, "gunicorn")
+        # Read back, so the report says where each ran rather than what was asked for.
+        cpus_of = {name: affinity(p.pid) for name, p in processes.items()}
+        cpus_of["people"] = affinity(0)
 
         # 3. The people: each their own Courier user and signed manage link.
         minter = LinkMinter.from_environment(
@@ -493,6 +555,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "percentiles": 'statistics.quantiles(n=100, method="inclusive")',
             },
             "app": {"tree": str(tree), "commit": commit_of(tree)},
+            # CPUs each ran on (None: wherever the system put it).
+            "cpus": cpus_of if app_cpus else None,
             "machine": {
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
@@ -514,6 +578,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for name in ("gunicorn", "emulator"):  # the app first: it is the emulator's client
             if name in processes:
                 stop(processes[name])
+        if all_cpus:
+            os.sched_setaffinity(0, all_cpus)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -535,6 +601,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=ROOT,
         help="serve the app from this checkout (default: this one); the emulator and the"
         " people stay this tree's",
+    )
+    parser.add_argument(
+        "--app-cpus",
+        type=cpu_list,
+        metavar="LIST",
+        help="run gunicorn on these CPUs (e.g. 1 or 2,3), the emulator and the people on the"
+        " others",
     )
     args = parser.parse_args(argv)
     if args.people < 1 or args.duration <= 0 or (args.workers is not None and args.workers < 1):
@@ -565,6 +638,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     app = report["app"]
     print(f"app: {app['tree']} at {app['commit'] or 'no git commit'}")
+    if report["cpus"]:
+        print("CPUs: " + ", ".join(f"{name} {cpus}" for name, cpus in report["cpus"].items()))
     print(
         f"machine: {machine['cpus']} CPUs, Python {machine['python']}, {machine['platform']};"
         f" gunicorn {machine['gunicorn']}: {machine['gunicorn_workers']} workers x"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -100,3 +101,30 @@ def test_a_folder_that_is_no_checkout_is_refused(tmp_path: Path) -> None:
     returncode, output = run_load("--app-tree", str(tmp_path))
     assert returncode == 2
     assert f"--app-tree: no gunicorn.conf.py in {tmp_path}" in output
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs two CPUs this process may use",
+)
+def test_the_app_can_have_cpus_of_its_own(tmp_path: Path) -> None:
+    usable = sorted(os.sched_getaffinity(0))
+    app_cpu, others = usable[-1], usable[:-1]
+    report_path = tmp_path / "report.json"
+
+    returncode, output = run_load("--app-cpus", str(app_cpu), "--json", str(report_path))
+
+    assert returncode == 0, output
+    report = json.loads(report_path.read_text())
+    # Read back from the running processes, not copied from the command line.
+    assert report["cpus"] == {"emulator": others, "gunicorn": [app_cpu], "people": others}
+    assert f"CPUs: emulator {others}, gunicorn {[app_cpu]}, people {others}" in output
+    assert report["results"]["total"]["failures"] == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
+def test_app_cpus_must_leave_some_for_the_stand_ins() -> None:
+    every = ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0)))
+    returncode, output = run_load("--app-cpus", every)
+    assert returncode == 2
+    assert "leave at least one CPU for the emulator and the people" in output
