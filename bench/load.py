@@ -402,6 +402,8 @@ def affinity(pid: int) -> list[int] | None:
 
 def cpu_list(text: str) -> set[int]:
     """--app-cpus: CPU numbers separated by commas, each one this process may run on."""
+    if not hasattr(os, "sched_getaffinity"):
+        raise argparse.ArgumentTypeError("this system does not let a process choose its CPUs")
     try:
         cpus = {int(part) for part in text.split(",")}
     except ValueError:
@@ -510,9 +512,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             return healthy and booted >= int(settings["workers"])
 
         wait_until(app_ready, gunicorn, "gunicorn")
-        # Read back, so the report says where each ran rather than what was asked for.
-        cpus_of = {name: affinity(p.pid) for name, p in processes.items()}
-        cpus_of["people"] = affinity(0)
+        cpus_of: dict[str, list[int] | None] | None = None
+        if app_cpus:
+            # Read back, so the report says where each ran rather than what was asked for.
+            cpus_of = {name: affinity(p.pid) for name, p in processes.items()}
+            cpus_of["people"] = affinity(0)
 
         # 3. The people: each their own Courier user and signed manage link.
         minter = LinkMinter.from_environment(
@@ -556,7 +560,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             },
             "app": {"tree": str(tree), "commit": commit_of(tree)},
             # CPUs each ran on (None: wherever the system put it).
-            "cpus": cpus_of if app_cpus else None,
+            "cpus": cpus_of,
             "machine": {
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
