@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,10 +27,10 @@ VENV = BIN.parent
 
 
 def run(
-    command: list[str], env: dict[str, str], timeout: float = 60
+    command: list[str], env: dict[str, str], timeout: float = 60, **options: Any
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, **options
     )
 
 
@@ -166,15 +167,7 @@ def test_gunicorn_starts_a_worker_per_cpu_it_may_use():
     env = {k: v for k, v in server_env().items() if k != "WEB_CONCURRENCY"}
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--print-config"]
     one_cpu = {min(os.sched_getaffinity(0))}
-    printed = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=lambda: os.sched_setaffinity(0, one_cpu),
-    )
+    printed = run(command, env, preexec_fn=lambda: os.sched_setaffinity(0, one_cpu))
     assert printed.returncode == 0, printed.stderr
     assert re.search(r"^workers\s+= 1$", printed.stdout, re.M)
     printed = run(command, env)  # every CPU this test may use

@@ -67,11 +67,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start a server in its own process group, so it and its workers stop together."""
+def start(
+    command: list[str], env: dict[str, str], log: Path, where: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """Start a server in `where` (the checkout unless told), in its own process group, so it
+    and its workers stop together."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=where,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 

@@ -19,7 +19,7 @@ import pytest
 from prefcenter.access.links import LinkClaims, Purpose
 from prefcenter.access.minting import LinkMinter
 
-from test_slow_clients import free_port, server_env, stop, wait_until
+from test_slow_clients import free_port, server_env, start, stop, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "wheel-emulator-key"
@@ -126,19 +126,6 @@ def test_the_installed_wheel_holds_templates_static_files_and_translations(insta
         assert (package / name).is_file(), name
 
 
-def start_in(where: Path, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    """Start a server in `where` (not the checkout), in its own process group."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command,
-            cwd=where,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 @pytest.fixture
 def wheel_server(installed, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """gunicorn from the wheel's virtualenv, started in an empty directory with the repo's
@@ -147,7 +134,7 @@ def wheel_server(installed, tmp_path: Path) -> Iterator[tuple[str, str]]:
     env = outside_env()
     log = tmp_path / "emulator.log"
     command = [str(python), "-m", "prefcenter.emulator", "--port", "0", "--api-key", API_KEY]
-    emulator = start_in(tmp_path, command, env, log)
+    emulator = start(command, env, log, where=tmp_path)
     server = None
     try:
         found: list[str] = []
@@ -170,7 +157,7 @@ def wheel_server(installed, tmp_path: Path) -> Iterator[tuple[str, str]]:
         }
         server_log = tmp_path / "gunicorn.log"
         command = [str(python), "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-        server = start_in(tmp_path, command, env, server_log)
+        server = start(command, env, server_log, where=tmp_path)
         wait_until(
             lambda: httpx.get(f"{url}/healthz", trust_env=False).status_code == 200,
             server,
